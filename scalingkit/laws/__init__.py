@@ -1,0 +1,6 @@
+"""Scaling-law formulas with analytic gradients (pure functions of parameters and inputs).
+
+See ``docs/ARCHITECTURE.md`` for the :class:`ScalingLaw` contract shared by every law.
+"""
+
+# Re-exports, one line per law family module.
