@@ -41,8 +41,8 @@ __all__ = [
     "load_loss_to_loss_extrapolation",
     "load_loss_to_loss_opt_params",
     "load_loss_to_loss_sweep",
-    "load_regmix",
     "load_registry",
+    "load_regmix",
     "load_slimpajama_mixtures",
     "registry_entry",
     "registry_path",
@@ -172,7 +172,9 @@ def registry_entry(key: str) -> RegistryEntry:
     entries = load_registry()
     if key not in entries:
         known = ", ".join(entries)
-        raise UnknownDataKeyError(f"unknown data key '{key}' (registry {registry_path()}); known keys: {known}")
+        raise UnknownDataKeyError(
+            f"unknown data key '{key}' (registry {registry_path()}); known keys: {known}"
+        )
     return entries[key]
 
 
@@ -208,7 +210,13 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 def _record_use(entry: RegistryEntry, path: Path) -> None:
     _USED.setdefault(
         entry.key,
-        {"key": entry.key, "path": entry.path, "sha256": entry.sha256, "url": entry.url, "local": str(path)},
+        {
+            "key": entry.key,
+            "path": entry.path,
+            "sha256": entry.sha256,
+            "url": entry.url,
+            "local": str(path),
+        },
     )
 
 
@@ -453,8 +461,10 @@ def load_loss_to_loss_opt_params() -> pd.DataFrame:
     prediction and the observed loss).
     """
     df, source = _read_registered_csv(
-        "loss_to_loss.opt_params", ["A", "B", "E", "alpha", "beta", "loss", "kaplan", "data", "loss_name"]
+        "loss_to_loss.opt_params",
+        ["A", "B", "E", "alpha", "beta", "loss", "kaplan", "data", "loss_name"],
     )
+    require_positive(df, ["A", "B", "alpha", "beta"], source)
     return df
 
 
@@ -523,11 +533,15 @@ def load_regmix(split: str = "train", scale: str = "1m") -> pd.DataFrame:
     if split not in _REGMIX_SCALES:
         raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
     if scale not in _REGMIX_SCALES[split]:
-        raise ValueError(f"scale: expected one of {_REGMIX_SCALES[split]} for split={split!r}, got {scale!r}")
+        raise ValueError(
+            f"scale: expected one of {_REGMIX_SCALES[split]} for split={split!r}, got {scale!r}"
+        )
     mix, mix_source = _read_registered_csv(f"regmix.{split}_mixture_{scale}", ["index"])
     loss, loss_source = _read_registered_csv(f"regmix.{split}_pile_loss_{scale}", ["index"])
     weight_cols = [c for c in mix.columns if c.startswith("train_the_pile_")]
-    loss_cols = [c for c in loss.columns if c.startswith("metric/the_pile_") and c.endswith("_val_loss")]
+    loss_cols = [
+        c for c in loss.columns if c.startswith("metric/the_pile_") and c.endswith("_val_loss")
+    ]
     if not weight_cols:
         raise DataValidationError(f"{mix_source}: no 'train_the_pile_*' weight columns")
     if not loss_cols:
@@ -536,12 +550,17 @@ def load_regmix(split: str = "train", scale: str = "1m") -> pd.DataFrame:
         columns={c: "weight_" + c.removeprefix("train_the_pile_") for c in weight_cols}
     )
     loss = loss[["index", *loss_cols]].rename(
-        columns={c: c.removeprefix("metric/the_pile_").removesuffix("_val_loss") + "_loss" for c in loss_cols}
+        columns={
+            c: c.removeprefix("metric/the_pile_").removesuffix("_val_loss") + "_loss"
+            for c in loss_cols
+        }
     )
     require_positive(loss, [c for c in loss.columns if c != "index"], loss_source)
     w = mix.drop(columns="index").to_numpy(dtype=float)
     if not np.isfinite(w).all() or (w < 0).any() or (np.abs(w.sum(axis=1) - 1) > 0.01).any():
-        raise DataValidationError(f"{mix_source}: mixture weights must be non-negative and sum to 1")
+        raise DataValidationError(
+            f"{mix_source}: mixture weights must be non-negative and sum to 1"
+        )
     merged = mix.merge(loss, on="index", how="inner", validate="one_to_one")
     if len(merged) != len(mix) or len(merged) != len(loss):
         raise DataValidationError(
