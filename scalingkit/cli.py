@@ -69,6 +69,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from . import run, sweep
+
+    try:
+        (notebook,) = run.discover_notebooks([args.notebook])
+        overrides = _parse_overrides(args.param)
+        table = sweep.run_sweep(
+            notebook,
+            overrides,
+            out_dir=args.out,
+            mode=args.mode,
+            n_jobs=args.jobs,
+            scheduler=args.scheduler,
+        )
+    except (run.ParameterError, FileNotFoundError) as exc:
+        print(f"scalingkit: error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"[scalingkit] {sweep.describe(table, list(overrides))}; table: {args.out}/{notebook.stem}/sweep.csv"
+    )
+    return 1 if (table["status"] != "ok").any() else 0
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
     from . import run
 
@@ -106,6 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--out", default="reports", help="output folder (default: reports)")
     p_run.add_argument("--no-progress", action="store_true", help="hide the per-cell progress bar")
     p_run.set_defaults(func=_cmd_run)
+
+    p_sweep = sub.add_parser(
+        "sweep", help="run one notebook over a grid of parameter values (-p name=v1,v2,...)"
+    )
+    p_sweep.add_argument("notebook")
+    p_sweep.add_argument("-p", "--param", action="append", default=[], metavar="NAME=V1,V2,...")
+    p_sweep.add_argument("--mode", choices=["quick", "full"], default=None)
+    p_sweep.add_argument("--out", default="reports/sweeps")
+    p_sweep.add_argument("--jobs", type=int, default=1, help="local parallel runs (default 1)")
+    p_sweep.add_argument("--scheduler", default=None, help="Dask distributed scheduler address")
+    p_sweep.set_defaults(func=_cmd_sweep)
 
     p_index = sub.add_parser("index", help="rebuild index.html and scorecard.csv from results")
     p_index.add_argument("--out", default="reports")

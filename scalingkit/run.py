@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,11 @@ SCORECARD_COLUMNS = [
     "status",
     "mode",
 ]
+
+
+# The results path reaches the kernel through the environment, which is process-wide: notebooks
+# run from several threads of one process (e.g. a multi-threaded Dask worker) take turns.
+_ENV_LOCK = threading.Lock()
 
 
 class ParameterError(ValueError):
@@ -306,9 +312,10 @@ def run_notebooks(
             tmp_dir = Path(tmp)
             executed_tmp = tmp_dir / f"{stem}.ipynb"
             results_tmp = tmp_dir / "results.json"
+            error = ""
+            _ENV_LOCK.acquire()
             previous = os.environ.get(report.RESULTS_ENV)
             os.environ[report.RESULTS_ENV] = str(results_tmp)
-            error = ""
             try:
                 pm.execute_notebook(
                     str(path),
@@ -326,6 +333,7 @@ def run_notebooks(
                     os.environ.pop(report.RESULTS_ENV, None)
                 else:
                     os.environ[report.RESULTS_ENV] = previous
+                _ENV_LOCK.release()
             seconds = time.perf_counter() - t0
             outcome = RunOutcome(
                 stem, ok=not error, seconds=seconds, parameters=params, error=error
