@@ -92,6 +92,50 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if (table["status"] != "ok").any() else 0
 
 
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from . import userfit
+    from .data import DataValidationError
+
+    grid = {}
+    for pair in args.grid:
+        name, sep, values = pair.partition("=")
+        try:
+            grid[name.strip()] = [float(v) for v in values.split(",")]
+        except ValueError:
+            sep = ""
+        if not sep:
+            print(
+                f"scalingkit: error: --grid expects name=v1,v2,... (numbers), got {pair!r}",
+                file=sys.stderr,
+            )
+            return 2
+    try:
+        runs = userfit.read_runs(
+            args.csv,
+            params_col=args.params_col,
+            tokens_col=args.tokens_col,
+            flops_col=args.flops_col,
+            loss_col=args.loss_col,
+        )
+        result = userfit.fit_runs(
+            runs,
+            args.law,
+            delta=args.delta,
+            grid=grid,
+            n_bootstrap=args.n_bootstrap,
+            seed=args.seed,
+        )
+    except (DataValidationError, ValueError) as exc:
+        print(f"scalingkit: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.law} law fitted to {len(runs)} runs from {args.csv}")
+    print(result.to_frame().to_string(float_format=lambda v: f"{v:.6g}"))
+    print(f"objective {result.objective:.6g}; {result.message}")
+    if args.out:
+        print(f"written: {userfit.write_fit(result, args.out, str(args.csv))}")
+    return 0 if result.converged else 1
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
     from . import run
 
@@ -140,6 +184,20 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--jobs", type=int, default=1, help="local parallel runs (default 1)")
     p_sweep.add_argument("--scheduler", default=None, help="Dask distributed scheduler address")
     p_sweep.set_defaults(func=_cmd_sweep)
+
+    p_fit = sub.add_parser("fit", help="fit a scaling law to your own runs (CSV)")
+    p_fit.add_argument("csv", help="CSV with one row per training run")
+    p_fit.add_argument("--law", choices=["chinchilla", "kaplan"], default="chinchilla")
+    p_fit.add_argument("--params-col", default="params", help="model size column (default params)")
+    p_fit.add_argument("--tokens-col", default="tokens", help="training tokens column")
+    p_fit.add_argument("--flops-col", default=None, help="compute column, D = C/(6N) if no tokens")
+    p_fit.add_argument("--loss-col", default="loss", help="final loss column (default loss)")
+    p_fit.add_argument("--delta", type=float, default=1e-3, help="Huber delta (default 1e-3)")
+    p_fit.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...")
+    p_fit.add_argument("--n-bootstrap", type=int, default=0)
+    p_fit.add_argument("--seed", type=int, default=0)
+    p_fit.add_argument("--out", default=None, help="write the fit as JSON here")
+    p_fit.set_defaults(func=_cmd_fit)
 
     p_index = sub.add_parser("index", help="rebuild index.html and scorecard.csv from results")
     p_index.add_argument("--out", default="reports")
