@@ -32,6 +32,7 @@ LAW_PRESETS: dict[str, dict[str, Any]] = {
     "chinchilla": {
         "law": ChinchillaLaw,
         "reduction": "sum",
+        "tolerances": {},
         "grid": {
             "a": np.arange(0.0, 30.0, 5.0),
             "b": np.arange(0.0, 30.0, 5.0),
@@ -43,6 +44,9 @@ LAW_PRESETS: dict[str, dict[str, Any]] = {
     "kaplan": {
         "law": KaplanLaw,
         "reduction": "mean",
+        # the mean Huber objective is ~1e-5 at the optimum: scipy-default tolerances would stop
+        # at the start, so use the tight ones the loss-to-loss workbook uses
+        "tolerances": {"gtol": 1e-10, "ftol": 1e-13},
         "grid": {
             "a": [5.0, 10.0, 15.0, 20.0],
             "b": [5.0, 10.0, 15.0, 20.0],
@@ -132,6 +136,7 @@ def fit_runs(
         delta=delta,
         reduction=preset["reduction"],
         n_bootstrap=n_bootstrap,
+        **preset["tolerances"],
         seed=seed,
     )
 

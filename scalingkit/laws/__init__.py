@@ -4,3 +4,7 @@ See ``docs/ARCHITECTURE.md`` for the :class:`ScalingLaw` contract shared by ever
 """
 
 # Re-exports, one line per law family module.
+from ._base import ScalingLaw as ScalingLaw
+from .kaplan import KaplanLaw, ShiftedPowerLaw, TranslatedKaplanLaw
+from .mixture import AdditiveMixtureLaw, DataMixingLaw, JointMixtureLaw, MixtureLaw
+from .power import ChinchillaLaw as ChinchillaLaw

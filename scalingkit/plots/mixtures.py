@@ -1,0 +1,109 @@
+"""Figures of the data-mixture workbook (Shukor et al. 2025, arXiv 2507.09404).
+
+Each function takes the tidy frames produced by :mod:`scalingkit.mixtures` and returns a
+matplotlib ``Figure``; none of them fits or optimises anything.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+__all__ = ["loss_vs_weight", "mre_heatmap", "optimal_mixture_bars", "predicted_vs_observed"]
+
+
+def _size_label(n: float) -> str:
+    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
+
+
+def loss_vs_weight(
+    runs: pd.DataFrame, domain: str = "c4", target: str = "c4", *, ax: plt.Axes | None = None
+):
+    """Target loss against the weight of one training domain, one colour per model size.
+
+    Only each size's largest token budget is shown, so points differ by mixture alone.
+    """
+    col = f"{target}_loss"
+    wcol = f"weight_{domain}"
+    for c in (col, wcol, "params", "tokens"):
+        if c not in runs.columns:
+            raise ValueError(f"loss_vs_weight: missing column {c!r}")
+    top = runs[runs["tokens"] == runs.groupby("params")["tokens"].transform("max")]
+    top = top.assign(size=top["params"].map(_size_label)).dropna(subset=[col])
+    order = [_size_label(p) for p in sorted(top["params"].unique())]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    else:
+        fig = ax.figure
+    sns.scatterplot(
+        data=top, x=wcol, y=col, hue="size", hue_order=order, palette="viridis", ax=ax, s=28
+    )
+    ax.set_xlabel(f"weight of {domain} in the training mixture")
+    ax.set_ylabel(f"{target} validation loss")
+    ax.set_title("Loss vs domain weight (largest D per size)")
+    ax.legend(title="N", fontsize=8, title_fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def mre_heatmap(table: pd.DataFrame, *, title: str = "MRE (%)", ax: plt.Axes | None = None):
+    """Annotated heatmap of a ``target x law`` MRE table (values in percent)."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(1.3 * table.shape[1] + 2.5, 0.45 * table.shape[0] + 1.5))
+    else:
+        fig = ax.figure
+    sns.heatmap(table, annot=True, fmt=".2f", cmap="rocket_r", cbar_kws={"label": "MRE (%)"}, ax=ax)
+    ax.set_title(title)
+    ax.set_xlabel("")
+    ax.set_ylabel("target domain")
+    fig.tight_layout()
+    return fig
+
+
+def predicted_vs_observed(pred: pd.DataFrame, split: str = "N=2.7B", *, ax: plt.Axes | None = None):
+    """Predicted against observed loss on one evaluation split, per target and law."""
+    sub = pred[pred["split"] == split]
+    if sub.empty:
+        raise ValueError(f"predicted_vs_observed: no rows with split == {split!r}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 4.5))
+    else:
+        fig = ax.figure
+    sns.scatterplot(data=sub, x="observed", y="predicted", hue="target", style="law", ax=ax, s=30)
+    lo = float(min(sub["observed"].min(), sub["predicted"].min()))
+    hi = float(max(sub["observed"].max(), sub["predicted"].max()))
+    ax.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--")
+    ax.set_title(f"Predicted vs observed loss, {split} (never fitted)")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def optimal_mixture_bars(table: pd.DataFrame):
+    """Stacked bars of the optimal weights h* across scales, one panel per law.
+
+    ``table`` is :func:`scalingkit.mixtures.optimal_mixture_table` output (possibly several laws
+    concatenated).
+    """
+    laws = list(dict.fromkeys(table["law"]))
+    fig, axes = plt.subplots(1, len(laws), figsize=(4.8 * len(laws), 3.8), squeeze=False)
+    domains = list(dict.fromkeys(table["domain"]))
+    colors = sns.color_palette("colorblind", len(domains))
+    for ax, law in zip(axes[0], laws, strict=True):
+        sub = table[table["law"] == law]
+        piv = sub.pivot_table(index="params", columns="domain", values="h").reindex(columns=domains)
+        x = np.arange(len(piv))
+        bottom = np.zeros(len(piv))
+        for c, d in zip(colors, domains, strict=True):
+            ax.bar(x, piv[d].to_numpy(), bottom=bottom, color=c, label=d, width=0.7)
+            bottom += piv[d].to_numpy()
+        ax.set_xticks(x, [_size_label(p) for p in piv.index])
+        ax.set_xlabel("model size N (D = largest budget at that size)")
+        ax.set_ylabel("h*")
+        ax.set_ylim(0, 1)
+        ax.set_title(f"optimal mixture, {law} law")
+    axes[0][-1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,220 @@
+"""Tests of the batched Huber fitter, the bootstrap and FitResult."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from scalingkit import fit
+from scalingkit.laws import ChinchillaLaw
+
+TRUE = np.array([6.0, 7.0, 0.6, 0.35, 0.37])  # a, b, e, alpha, beta
+
+
+def _synthetic(n=80, noise=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    law = ChinchillaLaw()
+    X = {"params": 10 ** rng.uniform(7.5, 10.5, n), "tokens": 10 ** rng.uniform(9, 11.5, n)}
+    y = law.predict(TRUE, X) * np.exp(noise * rng.standard_normal(n))
+    return law, X, y
+
+
+def _starts(k=12, seed=1):
+    rng = np.random.default_rng(seed)
+    return np.column_stack(
+        [
+            rng.uniform(0, 15, k),
+            rng.uniform(0, 15, k),
+            rng.uniform(-1, 1, k),
+            rng.uniform(0.1, 1.0, k),
+            rng.uniform(0.1, 1.0, k),
+        ]
+    )
+
+
+def test_huber_values_and_gradient():
+    r = np.array([-0.1, -1e-3, -1e-4, 0.0, 5e-4, 2e-3])
+    d = 1e-3
+    expected = np.where(np.abs(r) <= d, 0.5 * r**2, d * (np.abs(r) - 0.5 * d))
+    np.testing.assert_allclose(fit.huber(r, d), expected)
+    eps = 1e-9
+    num = (fit.huber(r + eps, d) - fit.huber(r - eps, d)) / (2 * eps)
+    np.testing.assert_allclose(fit.huber_grad(r, d), num, atol=1e-8)
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_objective_gradient_matches_finite_differences(reduction):
+    law, X, y = _synthetic(noise=0.02)
+    w = np.random.default_rng(3).integers(0, 3, size=(4, 80)).astype(float)
+    theta = _starts(4) * 0.5 + TRUE * 0.5
+    obj = fit._Objective(law, X, y, delta=1e-2, reduction=reduction, weights=w, n_starts=4)
+    idx = np.arange(4)
+    v, g = obj.value_grad(theta, idx)
+    np.testing.assert_allclose(v, obj.value(theta, idx), rtol=1e-12)
+    eps = 1e-6
+    for p in range(5):
+        e = np.zeros(5)
+        e[p] = eps
+        num = (obj.value(theta + e, idx) - obj.value(theta - e, idx)) / (2 * eps)
+        np.testing.assert_allclose(g[:, p], num, rtol=1e-5, atol=1e-10)
+
+
+def test_mean_reduction_is_sum_over_total_weight():
+    law, X, y = _synthetic(noise=0.02)
+    s = fit.objective(law, TRUE + 0.1, X, y, reduction="sum")
+    m = fit.objective(law, TRUE + 0.1, X, y, reduction="mean")
+    assert m == pytest.approx(s / 80)
+
+
+def test_recovers_known_parameters_from_noise_free_data():
+    law, X, y = _synthetic()
+    res = fit.fit_law(law, X, y, _starts(), delta=1e-3, gtol=1e-10, ftol=0.0)
+    assert res.converged
+    np.testing.assert_allclose(res.theta, TRUE, rtol=1e-4, atol=1e-4)
+    assert res.objective < 1e-12
+
+
+def test_multistart_matches_scipy_on_a_small_case():
+    law, X, y = _synthetic(noise=0.03, seed=4)
+    starts = _starts(6, seed=5)
+    ms = fit.minimize_multistart(law, X, y, starts, method="BFGS", gtol=1e-8)
+
+    def f(t):
+        return fit.objective(law, t, X, y)
+
+    best_scipy = min(minimize(f, s, method="BFGS").fun for s in starts)
+    best_ours = ms.objective[ms.best()]
+    assert best_ours <= best_scipy * (1 + 1e-6)
+    assert best_ours == pytest.approx(best_scipy, rel=1e-4)
+
+
+def test_non_converged_starts_are_reported():
+    law, X, y = _synthetic(noise=0.02)
+    ms = fit.minimize_multistart(law, X, y, _starts(5), maxiter=2)
+    assert not ms.converged.any()
+    assert set(ms.message) == {"maximum number of iterations reached"}
+    res = fit.fit_law(law, X, y, _starts(5), maxiter=2)
+    assert res.converged is False
+    assert "no start converged" in res.message
+    assert "NOT converged" in res._repr_html_()
+
+
+def test_non_finite_start_is_reported_not_converged():
+    _law, X, y = _synthetic()
+
+    class Broken(ChinchillaLaw):
+        def _log_predict_pullback(self, theta, Z):
+            f, pb = super()._log_predict_pullback(theta, Z)
+            f[theta[:, 0] > 100] = np.nan
+            return f, pb
+
+    starts = np.vstack([TRUE + 0.1, [200.0, 7.0, 0.6, 0.35, 0.37]])
+    ms = fit.minimize_multistart(Broken(), X, y, starts)
+    assert ms.converged[0] and not ms.converged[1]
+    assert "non-finite" in ms.message[1]
+
+
+def test_weights_equal_duplicated_data():
+    law, X, y = _synthetic(n=30, noise=0.02)
+    w = np.random.default_rng(7).integers(0, 4, 30)
+    rep = np.repeat(np.arange(30), w)
+    Xr = {k: v[rep] for k, v in X.items()}
+    theta = _starts(3)
+    a = fit.objective(law, theta, Xr, y[rep])
+    b = fit.objective(law, theta, X, y, weights=np.tile(w, (3, 1)).astype(float))
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_bounds_are_respected():
+    law, X, y = _synthetic(noise=0.02)
+    bounds = [(None, None), (None, None), (None, None), (0.0, 0.3), (0.0, 0.3)]
+    ms = fit.minimize_multistart(law, X, y, _starts(4) * [1, 1, 1, 0.3, 0.3], bounds=bounds)
+    assert np.all(ms.theta[:, 3:] <= 0.3 + 1e-12) and np.all(ms.theta[:, 3:] >= 0)
+    assert ms.converged.any()
+
+
+def test_bootstrap_weights_reproduce_numpy_legacy_stream():
+    W = fit.bootstrap_weights(20, 5, seed=42)
+    rs = np.random.RandomState(42)
+    for b in range(5):
+        idx = rs.choice(20, size=20, replace=True)
+        np.testing.assert_array_equal(W[b], np.bincount(idx, minlength=20))
+    assert np.all(W.sum(axis=1) == 20)
+
+
+def test_bootstrap_is_deterministic_and_seed_dependent():
+    law, X, y = _synthetic(noise=0.02)
+    a = fit.bootstrap(law, X, y, TRUE, n_bootstrap=30, seed=5)
+    b = fit.bootstrap(law, X, y, TRUE, n_bootstrap=30, seed=5)
+    c = fit.bootstrap(law, X, y, TRUE, n_bootstrap=30, seed=6)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    assert not np.array_equal(a.samples, c.samples)
+    assert a.n_converged == 30
+
+
+def test_threads_do_not_change_results(monkeypatch):
+    law, X, y = _synthetic(noise=0.02)
+    starts = np.repeat(_starts(8), 60, axis=0)  # large enough to use threads
+    monkeypatch.setenv("SCALINGKIT_THREADS", "1")
+    one = fit.minimize_multistart(law, X, y, starts, maxiter=20)
+    monkeypatch.setenv("SCALINGKIT_THREADS", "2")
+    two = fit.minimize_multistart(law, X, y, starts, maxiter=20)
+    np.testing.assert_array_equal(one.theta, two.theta)
+
+
+def test_fit_result_exports():
+    law, X, y = _synthetic(noise=0.02)
+    res = fit.fit_law(law, X, y, _starts(4), n_bootstrap=20, seed=1)
+    fr = res.to_frame()
+    assert list(fr.index) == ["A", "B", "E", "alpha", "beta"]
+    assert {"estimate", "se", "ci_low", "ci_high"} <= set(fr.columns)
+    assert np.all(fr["ci_low"] <= fr["ci_high"])
+    d = res.to_dict()
+    json.dumps(d)
+    assert d["n_bootstrap"] == 20 and d["converged"] is True
+    ds = res.to_xarray()
+    assert ds["samples"].shape == (20, 5)
+    assert "<table" in res._repr_html_()
+    assert res.covariance.shape == (5, 5) and res.covariance_theta.shape == (5, 5)
+    se_a = np.std(res.bootstrap.natural["A"], ddof=1)
+    assert res.se["A"] == pytest.approx(se_a)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"method": "Nelder-Mead"}, "method"),
+        ({"reduction": "median"}, "reduction"),
+        ({"delta": -1.0}, "delta"),
+        ({"weights": np.ones(3)}, "weights"),
+    ],
+)
+def test_bad_arguments_raise(kwargs, match):
+    law, X, y = _synthetic()
+    with pytest.raises(ValueError, match=match):
+        fit.minimize_multistart(law, X, y, _starts(2), **kwargs)
+
+
+def test_bad_starts_and_losses_raise():
+    law, X, y = _synthetic()
+    with pytest.raises(ValueError, match="starts"):
+        fit.minimize_multistart(law, X, y, np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="y"):
+        fit.minimize_multistart(law, X, -y, _starts(2))
+
+
+def test_grid_starts_order_and_columns():
+    law = ChinchillaLaw()
+    g = fit.grid_starts(
+        law,
+        {"a": [0, 5], "b": [1], "e": [0], "alpha": [0.5, 1.0], "beta": [2]},
+        order=["alpha", "beta", "e", "a", "b"],
+    )
+    np.testing.assert_array_equal(
+        g, [[0, 1, 0, 0.5, 2], [5, 1, 0, 0.5, 2], [0, 1, 0, 1.0, 2], [5, 1, 0, 1.0, 2]]
+    )
+    with pytest.raises(ValueError, match="missing"):
+        fit.grid_starts(law, {"a": [0]})
