@@ -400,7 +400,11 @@ def minimize_multistart(
     maxiter : int, optional
         Iteration cap per start (default 15000 for L-BFGS-B, 200 P for BFGS, as scipy).
     gtol, ftol : float
-        Gradient max-norm tolerance; relative-reduction tolerance (L-BFGS-B only).
+        Gradient max-norm tolerance; relative-reduction tolerance (L-BFGS-B only). Both are
+        scipy's defaults and, like scipy's, absolute for objectives below 1: with
+        ``reduction="mean"`` and δ = 1e-3 the objective at the optimum is ~1e-5, so these
+        defaults stop near the start. Pass tolerances scaled to the objective (the loss-to-loss
+        workbook and ``scalingkit fit --law kaplan`` use ``gtol=1e-10, ftol=1e-13``).
     maxls : int
         Maximum trial steps per line search.
 

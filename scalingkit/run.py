@@ -410,8 +410,9 @@ def _fmt(value: Any) -> str:
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:78rem;color:#222}
-table{border-collapse:collapse;margin:1rem 0;font-size:0.9rem}
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:100rem;padding:0 1rem;color:#222}
+table{border-collapse:collapse;margin:1rem 0;font-size:0.85rem}
+td.source{max-width:22rem}
 th,td{border-bottom:1px solid #ddd;padding:0.3rem 0.6rem;text-align:left;vertical-align:top}
 th{background:#f4f4f4}
 .reproduced{color:#1a7f37;font-weight:600}.not-reproduced{color:#b42318;font-weight:600}
@@ -478,7 +479,7 @@ def build_index(out_dir: str | os.PathLike[str]) -> Path:
             title = esc(row.description or "")
             parts.append(
                 f"<tr><td>{esc(row.notebook)}</td><td title='{title}'>{esc(row.quantity)}</td>"
-                f"<td>{_fmt(row.paper_value)}</td><td>{esc(row.source)}</td><td>{_fmt(row.our_value)}</td>"
+                f"<td>{_fmt(row.paper_value)}</td><td class='source'>{esc(row.source)}</td><td>{_fmt(row.our_value)}</td>"
                 f"<td>{esc(unc)}</td><td>{esc(row.tolerance)}</td><td class='{cls}'>{esc(row.status)}</td>"
                 f"<td>{esc(row.mode)}</td></tr>"
             )

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ScalingLaw", "as_theta", "check_inputs"]
+__all__ = ["LogCoefficientLawND", "ScalingLaw", "as_theta", "check_inputs"]
 
 
 def as_theta(theta: Any, n_params: int, name: str = "theta") -> tuple[np.ndarray, bool]:
@@ -210,3 +210,41 @@ class ScalingLaw:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(params={self.param_names}, inputs={self.input_names})"
+
+
+class LogCoefficientLawND(ScalingLaw):
+    """Base of the laws in model size N and tokens D with log-space coefficients.
+
+    Fitted parameters ``θ = (a, b, e, α, β)`` with ``A = e^a``, ``B = e^b``, ``E = e^e``, the
+    parametrisation of Hoffmann et al. (2022, arXiv 2203.15556, App. D.2), Besiroglu et al.
+    (2024, arXiv 2404.10102) and Brandfonbrener et al. (2024, arXiv 2411.12925). Inputs
+    ``params`` (N) and ``tokens`` (D), both > 0, prepared once as their logarithms.
+    Subclasses implement only the kernels.
+    """
+
+    param_names = ("a", "b", "e", "alpha", "beta")
+    natural_names = ("A", "B", "E", "alpha", "beta")
+    input_names = ("params", "tokens")
+    positive_inputs = ("params", "tokens")
+
+    def prepare(self, X: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Validate ``params``/``tokens`` and precompute their logarithms."""
+        d = check_inputs(X, self.input_names, positive=self.positive_inputs, law=self.name)
+        return {"log_n": np.log(d["params"]), "log_d": np.log(d["tokens"])}
+
+    def natural(self, theta: Any) -> dict[str, np.ndarray]:
+        """``{"A": e^a, "B": e^b, "E": e^e, "alpha": α, "beta": β}``."""
+        th, was_1d = as_theta(theta, 5)
+        out = {
+            "A": np.exp(th[:, 0]),
+            "B": np.exp(th[:, 1]),
+            "E": np.exp(th[:, 2]),
+            "alpha": th[:, 3].copy(),
+            "beta": th[:, 4].copy(),
+        }
+        return {k: (v[0] if was_1d else v) for k, v in out.items()}
+
+    @staticmethod
+    def from_natural(A: float, B: float, E: float, alpha: float, beta: float) -> np.ndarray:
+        """``θ = (log A, log B, log E, α, β)`` from the paper's parameters."""
+        return np.array([np.log(A), np.log(B), np.log(E), alpha, beta], dtype=float)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._base import ScalingLaw, as_theta, check_inputs
+from ._base import LogCoefficientLawND, ScalingLaw, as_theta, check_inputs
 
 __all__ = ["KaplanLaw", "ShiftedPowerLaw", "TranslatedKaplanLaw"]
 
@@ -33,7 +33,7 @@ def _sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-class KaplanLaw(ScalingLaw):
+class KaplanLaw(LogCoefficientLawND):
     r"""Kaplan-form law ``L(N, D) = E + ((A/N)^(α/β) + B/D)^β`` in log-space parameters.
 
     Brandfonbrener et al. (2024, arXiv:2411.12925, Eq. 1), after Kaplan et al. (2020,
@@ -62,15 +62,6 @@ class KaplanLaw(ScalingLaw):
     """
 
     name = "kaplan"
-    param_names = ("a", "b", "e", "alpha", "beta")
-    natural_names = ("A", "B", "E", "alpha", "beta")
-    input_names = ("params", "tokens")
-    positive_inputs = ("params", "tokens")
-
-    def prepare(self, X: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        """Validate ``params``/``tokens`` and precompute their logarithms."""
-        d = check_inputs(X, self.input_names, positive=self.positive_inputs, law=self.name)
-        return {"log_n": np.log(d["params"]), "log_d": np.log(d["tokens"])}
 
     @staticmethod
     def _terms(theta: np.ndarray, Z: Mapping[str, np.ndarray]):
@@ -102,23 +93,6 @@ class KaplanLaw(ScalingLaw):
         J[:, :, 3] = w * p * dn
         J[:, :, 4] = w * (s - p * u)
         return f, J
-
-    def natural(self, theta: Any) -> dict[str, np.ndarray]:
-        """``{"A": e^a, "B": e^b, "E": e^e, "alpha": α, "beta": β}``."""
-        th, was_1d = as_theta(theta, 5)
-        out = {
-            "A": np.exp(th[:, 0]),
-            "B": np.exp(th[:, 1]),
-            "E": np.exp(th[:, 2]),
-            "alpha": th[:, 3].copy(),
-            "beta": th[:, 4].copy(),
-        }
-        return {k: (v[0] if was_1d else v) for k, v in out.items()}
-
-    @staticmethod
-    def from_natural(A: float, B: float, E: float, alpha: float, beta: float) -> np.ndarray:
-        """``θ = (log A, log B, log E, α, β)`` from the paper's parameters."""
-        return np.array([np.log(A), np.log(B), np.log(E), alpha, beta], dtype=float)
 
     @staticmethod
     def initial_grid(

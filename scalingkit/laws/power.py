@@ -8,18 +8,17 @@ fitted in the log-sum-exp parametrisation of their Appendix D.2 and of Besiroglu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 
-from ._base import ScalingLaw, as_theta, check_inputs
+from ._base import LogCoefficientLawND
 
 __all__ = ["ChinchillaLaw"]
 
 _CLAMP = 300.0  # |log| range of the scaled terms (see ChinchillaLaw._shifted)
 
 
-class ChinchillaLaw(ScalingLaw):
+class ChinchillaLaw(LogCoefficientLawND):
     r"""Hoffmann et al.'s loss ``L(N, D) = E + A / N^α + B / D^β`` in log-sum-exp form.
 
     .. math::
@@ -44,15 +43,6 @@ class ChinchillaLaw(ScalingLaw):
     """
 
     name = "chinchilla"
-    param_names = ("a", "b", "e", "alpha", "beta")
-    natural_names = ("A", "B", "E", "alpha", "beta")
-    input_names = ("params", "tokens")
-    positive_inputs = ("params", "tokens")
-
-    def prepare(self, X: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        """Validate ``params``/``tokens`` and precompute their logarithms."""
-        d = check_inputs(X, self.input_names, positive=self.positive_inputs, law=self.name)
-        return {"log_n": np.log(d["params"]), "log_d": np.log(d["tokens"])}
 
     def _shifted(self, theta: np.ndarray, Z: Mapping[str, np.ndarray]):
         """The three terms scaled by ``exp(-(e + m))``: ``t1``, ``t2``, ``t3`` and their sum.
@@ -136,20 +126,3 @@ class ChinchillaLaw(ScalingLaw):
         J[:, :, 3] = -J[:, :, 0] * Z["log_n"][None, :]
         J[:, :, 4] = -J[:, :, 1] * Z["log_d"][None, :]
         return f, J
-
-    def natural(self, theta: Any) -> dict[str, np.ndarray]:
-        """``{"A": e^a, "B": e^b, "E": e^e, "alpha": α, "beta": β}``."""
-        th, was_1d = as_theta(theta, 5)
-        out = {
-            "A": np.exp(th[:, 0]),
-            "B": np.exp(th[:, 1]),
-            "E": np.exp(th[:, 2]),
-            "alpha": th[:, 3].copy(),
-            "beta": th[:, 4].copy(),
-        }
-        return {k: (v[0] if was_1d else v) for k, v in out.items()}
-
-    @staticmethod
-    def from_natural(A: float, B: float, E: float, alpha: float, beta: float) -> np.ndarray:
-        """``theta = (log A, log B, log E, α, β)`` from the paper's parameters."""
-        return np.array([np.log(A), np.log(B), np.log(E), alpha, beta], dtype=float)
