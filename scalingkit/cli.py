@@ -194,7 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_fit.add_argument("--loss-col", default="loss", help="final loss column (default loss)")
     p_fit.add_argument("--delta", type=float, default=1e-3, help="Huber delta (default 1e-3)")
     p_fit.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...")
-    p_fit.add_argument("--n-bootstrap", type=int, default=0)
+    p_fit.add_argument(
+        "--n-bootstrap", type=int, default=200, help="resamples for SEs (default 200)"
+    )
     p_fit.add_argument("--seed", type=int, default=0)
     p_fit.add_argument("--out", default=None, help="write the fit as JSON here")
     p_fit.set_defaults(func=_cmd_fit)

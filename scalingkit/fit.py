@@ -44,6 +44,7 @@ __all__ = [
     "MultiStartResult",
     "bootstrap",
     "bootstrap_weights",
+    "default_tolerances",
     "fit_law",
     "grid_starts",
     "huber",
@@ -357,6 +358,17 @@ def _proj_grad(x: np.ndarray, g: np.ndarray, bnd) -> np.ndarray:
     return np.where(_active(x, g, bnd), 0.0, g)
 
 
+def default_tolerances(
+    reduction: str, total_weight: float, gtol: float | None = None, ftol: float | None = None
+) -> tuple[float, float]:
+    """Stopping tolerances: scipy's defaults, divided by the total weight for a mean objective.
+
+    Explicit ``gtol`` / ``ftol`` are returned unchanged.
+    """
+    scale = float(total_weight) if reduction == "mean" and total_weight > 0 else 1.0
+    return (1e-5 / scale if gtol is None else gtol, FTOL_LBFGSB / scale if ftol is None else ftol)
+
+
 def minimize_multistart(
     law: ScalingLaw,
     X: Mapping[str, Any],
@@ -369,8 +381,8 @@ def minimize_multistart(
     method: str = "L-BFGS-B",
     bounds: Sequence[tuple[float | None, float | None]] | None = None,
     maxiter: int | None = None,
-    gtol: float = 1e-5,
-    ftol: float = FTOL_LBFGSB,
+    gtol: float | None = None,
+    ftol: float | None = None,
     maxls: int = 30,
 ) -> MultiStartResult:
     r"""Minimise the Huber objective from many starts at once.
@@ -399,12 +411,13 @@ def minimize_multistart(
         Box constraints (``None`` for unbounded sides).
     maxiter : int, optional
         Iteration cap per start (default 15000 for L-BFGS-B, 200 P for BFGS, as scipy).
-    gtol, ftol : float
-        Gradient max-norm tolerance; relative-reduction tolerance (L-BFGS-B only). Both are
-        scipy's defaults and, like scipy's, absolute for objectives below 1: with
-        ``reduction="mean"`` and δ = 1e-3 the objective at the optimum is ~1e-5, so these
-        defaults stop near the start. Pass tolerances scaled to the objective (the loss-to-loss
-        workbook and ``scalingkit fit --law kaplan`` use ``gtol=1e-10, ftol=1e-13``).
+    gtol, ftol : float, optional
+        Gradient max-norm tolerance; relative-reduction tolerance (L-BFGS-B only). Defaults are
+        scipy's (``1e-5`` and ``FTOL_LBFGSB``) for ``reduction="sum"``. Like scipy's they act
+        as absolute tolerances on objectives below 1, so for ``reduction="mean"`` the defaults
+        are divided by the total weight (n without weights): a mean objective then stops where
+        the equivalent sum objective would, instead of near its start (with δ = 1e-3 a mean
+        objective is ~1e-5 at the optimum).
     maxls : int
         Maximum trial steps per line search.
 
@@ -431,6 +444,9 @@ def minimize_multistart(
         maxiter = 15000 if method == "L-BFGS-B" else 200 * P
     bnd = _check_bounds(bounds, P)
     fun = _Objective(law, X, y, delta=delta, reduction=reduction, weights=w, n_starts=S)
+    gtol, ftol = default_tolerances(
+        reduction, fun.n if w is None else w.sum(axis=-1).mean(), gtol, ftol
+    )
 
     x = x0.copy()
     if bnd is not None:
@@ -908,8 +924,8 @@ def fit_law(
     weights: Any = None,
     bounds: Sequence[tuple[float | None, float | None]] | None = None,
     maxiter: int | None = None,
-    gtol: float = 1e-5,
-    ftol: float = FTOL_LBFGSB,
+    gtol: float | None = None,
+    ftol: float | None = None,
     n_bootstrap: int = 0,
     bootstrap_start: Any = None,
     bootstrap_method: str = "BFGS",

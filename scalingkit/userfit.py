@@ -44,8 +44,7 @@ LAW_PRESETS: dict[str, dict[str, Any]] = {
     "kaplan": {
         "law": KaplanLaw,
         "reduction": "mean",
-        # the mean Huber objective is ~1e-5 at the optimum: scipy-default tolerances would stop
-        # at the start, so use the tight ones the loss-to-loss workbook uses
+        # the tight tolerances of the loss-to-loss workbook (the mean Huber objective is ~1e-5)
         "tolerances": {"gtol": 1e-10, "ftol": 1e-13},
         "grid": {
             "a": [5.0, 10.0, 15.0, 20.0],
@@ -93,7 +92,7 @@ def fit_runs(
     *,
     delta: float = 1e-3,
     grid: Mapping[str, Sequence[float]] | None = None,
-    n_bootstrap: int = 0,
+    n_bootstrap: int = 200,
     seed: int = 0,
 ) -> FitResult:
     """Fit a preset law to ``runs`` (columns ``params``, ``tokens``, ``loss``).
@@ -109,7 +108,8 @@ def fit_runs(
     grid : mapping, optional
         Replaces some or all of the preset's grid values (parameter name -> values).
     n_bootstrap : int
-        Bootstrap resamples of the runs for standard errors and 95 % intervals (0: none).
+        Bootstrap resamples of the runs for standard errors and 95 % intervals (0: none, and
+        the fit then reports no uncertainty).
     seed : int
         Seed of the resampling.
     """

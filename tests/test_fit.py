@@ -218,3 +218,25 @@ def test_grid_starts_order_and_columns():
     )
     with pytest.raises(ValueError, match="missing"):
         fit.grid_starts(law, {"a": [0]})
+
+
+def test_mean_reduction_defaults_stop_where_the_sum_objective_does() -> None:
+    """Default tolerances scale with the reduction: a mean objective (~1e-5 at the optimum)
+    must not stop near its start (scipy's absolute defaults would leave E off by ~20 %)."""
+    from scalingkit.data import load_loss_to_loss_sweep
+    from scalingkit.laws import KaplanLaw
+
+    sweep = load_loss_to_loss_sweep()
+    runs = sweep[sweep["data"] == "fineweb-100b"]
+    X = {"params": runs["params"].to_numpy(), "tokens": runs["tokens"].to_numpy()}
+    y = runs["eval/fineweb_100b_val/CrossEntropyLoss"].to_numpy()
+    law = KaplanLaw()
+    by_sum = fit.fit_law(law, X, y, law.initial_grid(), reduction="sum")
+    by_mean = fit.fit_law(law, X, y, law.initial_grid(), reduction="mean")
+    assert by_sum.converged and by_mean.converged
+    assert by_mean.params["E"] == pytest.approx(by_sum.params["E"], rel=1e-3)
+    assert by_mean.objective == pytest.approx(by_sum.objective / len(y), rel=1e-6)
+    assert fit.default_tolerances("mean", 90.0) == pytest.approx(
+        (1e-5 / 90, 2.220446049250313e-09 / 90)
+    )
+    assert fit.default_tolerances("sum", 90.0, gtol=1e-8) == (1e-8, 2.220446049250313e-09)
