@@ -381,9 +381,16 @@ def _load_results(out: Path) -> dict[str, dict[str, Any]]:
     return results
 
 
-def build_scorecard(out: Path, notebooks: Iterable[str] | None = None) -> pd.DataFrame:
-    """Scorecard across notebooks: every target of every known notebook, run or not."""
-    results = _load_results(out)
+def build_scorecard(
+    out: Path,
+    notebooks: Iterable[str] | None = None,
+    results: Mapping[str, dict[str, Any]] | None = None,
+) -> pd.DataFrame:
+    """Scorecard across notebooks: every target of every known notebook, run or not.
+
+    ``results`` (stem -> results dict) defaults to the ``*.results.json`` files in ``out``.
+    """
+    results = _load_results(out) if results is None else results
     known = set(notebooks) if notebooks is not None else set()
     known |= {p.stem for p in report.targets_dir().glob("*.toml")}
     known |= set(results)
@@ -424,7 +431,7 @@ def build_index(out_dir: str | os.PathLike[str]) -> Path:
     """Write ``index.html`` and ``scorecard.csv`` in ``out_dir`` from its results files."""
     out = Path(out_dir)
     results = _load_results(out)
-    card = build_scorecard(out, [p.stem for p in notebooks_dir().glob("*.ipynb")])
+    card = build_scorecard(out, [p.stem for p in notebooks_dir().glob("*.ipynb")], results)
     atomic_write_text(out / "scorecard.csv", card[SCORECARD_COLUMNS].to_csv(index=False))
 
     esc = html.escape
