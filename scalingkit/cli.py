@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -74,65 +75,56 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     try:
         (notebook,) = run.discover_notebooks([args.notebook])
-        overrides = _parse_overrides(args.param)
-        table = sweep.run_sweep(
+        ds = sweep.run_sweep(
             notebook,
-            overrides,
-            out_dir=args.out,
+            sweep.parse_grid(args.grid),
+            fixed=_parse_overrides(args.param),
             mode=args.mode,
-            n_jobs=args.jobs,
+            out_dir=args.out,
+            name=args.name,
+            workers=args.workers,
             scheduler=args.scheduler,
+            force=args.force,
         )
     except (run.ParameterError, FileNotFoundError) as exc:
         print(f"scalingkit: error: {exc}", file=sys.stderr)
         return 2
-    print(
-        f"[scalingkit] {sweep.describe(table, list(overrides))}; table: {args.out}/{notebook.stem}/sweep.csv"
-    )
-    return 1 if (table["status"] != "ok").any() else 0
+    reports = Path(args.out).resolve().parent
+    if (reports / "index.html").is_file():  # e.g. reports/sweeps inside a reports folder
+        run.build_index(reports)
+    print(f"[scalingkit] {sweep.describe(ds)}; report: {ds.attrs['folder']}/sweep.html")
+    return 1 if (ds["status"] != "ok").any() else 0
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from . import userfit
-    from .data import DataValidationError
+    import matplotlib
 
-    grid = {}
-    for pair in args.grid:
-        name, sep, values = pair.partition("=")
-        try:
-            grid[name.strip()] = [float(v) for v in values.split(",")]
-        except ValueError:
-            sep = ""
-        if not sep:
-            print(
-                f"scalingkit: error: --grid expects name=v1,v2,... (numbers), got {pair!r}",
-                file=sys.stderr,
-            )
-            return 2
+    matplotlib.use("Agg")  # figures are only saved into the report
+    from . import userfit
+
     try:
-        runs = userfit.read_runs(
+        userfit.check_out_dir(args.out)
+        result = userfit.fit_law(
             args.csv,
-            params_col=args.params_col,
-            tokens_col=args.tokens_col,
-            flops_col=args.flops_col,
-            loss_col=args.loss_col,
-        )
-        result = userfit.fit_runs(
-            runs,
             args.law,
-            delta=args.delta,
-            grid=grid,
-            n_bootstrap=args.n_bootstrap,
+            columns=args.columns,
+            huber_delta=args.huber_delta,
+            n_bootstrap=args.bootstrap,
             seed=args.seed,
+            grid=args.grid,
+            budgets=args.budgets,
         )
-    except (DataValidationError, ValueError) as exc:
+        written = userfit.write_outputs(result, args.out)  # all or nothing
+    except userfit.FitInputError as exc:
         print(f"scalingkit: error: {exc}", file=sys.stderr)
         return 2
-    print(f"{args.law} law fitted to {len(runs)} runs from {args.csv}")
-    print(result.to_frame().to_string(float_format=lambda v: f"{v:.6g}"))
-    print(f"objective {result.objective:.6g}; {result.message}")
-    if args.out:
-        print(f"written: {userfit.write_fit(result, args.out, str(args.csv))}")
+    except OSError as exc:
+        print(f"scalingkit: error: cannot write {args.out}: {exc}", file=sys.stderr)
+        return 2
+    print(result.table())
+    print(f"written: {', '.join(str(p) for p in written)}")
+    if not result.converged:
+        print(f"scalingkit: the fit is NOT converged ({result.message})", file=sys.stderr)
     return 0 if result.converged else 1
 
 
@@ -175,30 +167,67 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.set_defaults(func=_cmd_run)
 
     p_sweep = sub.add_parser(
-        "sweep", help="run one notebook over a grid of parameter values (-p name=v1,v2,...)"
+        "sweep",
+        help="run one notebook over a parameter grid; gather the results into one Dataset",
+        description="Run NOTEBOOK at every point of the --grid product and write sweep.nc, "
+        "sweep.csv and sweep.html under OUT/NAME/. Re-running resumes: only missing, failed or "
+        "stale points run again.",
     )
-    p_sweep.add_argument("notebook")
-    p_sweep.add_argument("-p", "--param", action="append", default=[], metavar="NAME=V1,V2,...")
+    p_sweep.add_argument("notebook", help="notebook stem or path")
+    p_sweep.add_argument(
+        "--grid", action="append", default=[], metavar="NAME=V1,V2,...", help="swept parameter"
+    )
+    p_sweep.add_argument(
+        "-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="fixed parameter"
+    )
     p_sweep.add_argument("--mode", choices=["quick", "full"], default=None)
-    p_sweep.add_argument("--out", default="reports/sweeps")
-    p_sweep.add_argument("--jobs", type=int, default=1, help="local parallel runs (default 1)")
-    p_sweep.add_argument("--scheduler", default=None, help="Dask distributed scheduler address")
+    p_sweep.add_argument("--out", default="reports/sweeps", help="default: reports/sweeps")
+    p_sweep.add_argument("--name", default=None, help="sweep folder name (default: notebook stem)")
+    p_sweep.add_argument(
+        "--workers", type=int, default=None, help="local processes (default: one per CPU)"
+    )
+    p_sweep.add_argument(
+        "--scheduler", default=None, help="address of a Dask distributed scheduler to run on"
+    )
+    p_sweep.add_argument("--force", action="store_true", help="re-run points already done")
     p_sweep.set_defaults(func=_cmd_sweep)
 
     p_fit = sub.add_parser("fit", help="fit a scaling law to your own runs (CSV)")
     p_fit.add_argument("csv", help="CSV with one row per training run")
-    p_fit.add_argument("--law", choices=["chinchilla", "kaplan"], default="chinchilla")
-    p_fit.add_argument("--params-col", default="params", help="model size column (default params)")
-    p_fit.add_argument("--tokens-col", default="tokens", help="training tokens column")
-    p_fit.add_argument("--flops-col", default=None, help="compute column, D = C/(6N) if no tokens")
-    p_fit.add_argument("--loss-col", default="loss", help="final loss column (default loss)")
-    p_fit.add_argument("--delta", type=float, default=1e-3, help="Huber delta (default 1e-3)")
-    p_fit.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...")
     p_fit.add_argument(
-        "--n-bootstrap", type=int, default=200, help="resamples for SEs (default 200)"
+        "--law", default="chinchilla", help="law preset: chinchilla (default) or kaplan"
     )
-    p_fit.add_argument("--seed", type=int, default=0)
-    p_fit.add_argument("--out", default=None, help="write the fit as JSON here")
+    p_fit.add_argument(
+        "--columns",
+        default=None,
+        metavar="ROLE=NAME,...",
+        help="CSV columns of params, tokens (or flops: D = C/(6N)) and loss, e.g. "
+        "params=N,tokens=D,loss=L (default: columns named params, tokens, loss)",
+    )
+    p_fit.add_argument(
+        "--huber-delta", type=float, default=1e-3, help="Huber δ on log loss (default 1e-3)"
+    )
+    p_fit.add_argument(
+        "--bootstrap", type=int, default=1000, help="bootstrap refits (default 1000; 0: none)"
+    )
+    p_fit.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p_fit.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,...",
+        help="replace the preset's initial values of one parameter (repeatable)",
+    )
+    p_fit.add_argument(
+        "--budgets",
+        default=None,
+        metavar="C1,C2,...",
+        help="compute budgets (FLOP) for the allocation table (default: decades from the "
+        "runs' compute to 1000x beyond)",
+    )
+    p_fit.add_argument(
+        "--out", default="fit", help="output folder: fit.json, fit.nc, report.html (default fit/)"
+    )
     p_fit.set_defaults(func=_cmd_fit)
 
     p_index = sub.add_parser("index", help="rebuild index.html and scorecard.csv from results")

@@ -934,6 +934,12 @@ def fit_law(
 ) -> FitResult:
     """Multi-start Huber fit of ``law``; optionally bootstrap it.
 
+    Low-level engine: a :class:`~scalingkit.laws.ScalingLaw` object, input arrays ``X``,
+    losses ``y`` and an explicit ``(S, P)`` array of starts. To fit a CSV file or DataFrame of
+    runs with a preset law, its grid, input validation and the compute-optimal allocation, use
+    the high-level ``scalingkit.fit_law(df, law="chinchilla", ...)``
+    (:func:`scalingkit.userfit.fit_law`, also ``scalingkit fit``).
+
     The reported fit is the lowest objective among converged starts (as in Besiroglu et al.
     2024, arXiv 2404.10102, Sec. 3, who keep the best successful L-BFGS-B run). If no start
     converged, the lowest objective overall is reported with ``converged=False``.

@@ -491,7 +491,15 @@ def build_index(out_dir: str | os.PathLike[str]) -> Path:
                 f"<td>{esc(row.mode)}</td></tr>"
             )
         parts.append("</table>")
-    parts.append("<p>Scorecard as CSV: <a href='scorecard.csv'>scorecard.csv</a></p></body></html>")
+    parts.append("<p>Scorecard as CSV: <a href='scorecard.csv'>scorecard.csv</a></p>")
+    sweeps = sorted(out.glob("sweeps/*/sweep.html"))
+    if sweeps:  # written by `scalingkit sweep` with its default output folder
+        parts.append("<h2>Sweeps</h2><ul>")
+        for page in sweeps:
+            rel = page.relative_to(out).as_posix()
+            parts.append(f"<li><a href='{esc(rel)}'>{esc(page.parent.name)}</a></li>")
+        parts.append("</ul>")
+    parts.append("</body></html>")
     return atomic_write_text(out / "index.html", "\n".join(parts))
 
 

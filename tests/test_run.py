@@ -152,37 +152,3 @@ def test_unknown_parameter_stops_before_running(tmp_path: Path, capsys) -> None:
     assert code == 2
     assert "no selected notebook (nb, other) declares it" in capsys.readouterr().err
     assert not (tmp_path / "r").exists() or not list((tmp_path / "r").iterdir())
-
-
-def test_sweep_runs_the_grid_locally_and_on_dask(tmp_path: Path) -> None:
-    from distributed import LocalCluster
-
-    from scalingkit import sweep
-
-    nb = _notebook(
-        tmp_path / "sweep_nb.ipynb",
-        'mode = "quick"\nscale = 1.0\nlabel = "a"',
-        "from scalingkit import report\n"
-        "report.start('sweep_nb', mode=mode)\n"
-        "report.record('answer', 42.0 * scale)\n"
-        "report.save()",
-    )
-    assert sweep.expand_grid({"scale": "1,2", "label": "a"}) == [
-        {"scale": "1", "label": "a"},
-        {"scale": "2", "label": "a"},
-    ]
-    with pytest.raises(run.ParameterError, match="parameter 'scale' expects float"):
-        sweep.run_sweep(nb, {"scale": "1,x"}, out_dir=tmp_path / "bad")
-    assert not (tmp_path / "bad").exists()
-
-    table = sweep.run_sweep(nb, {"scale": "1,2"}, out_dir=tmp_path / "local")
-    assert table["answer"].tolist() == [42.0, 84.0] and (table["status"] == "ok").all()
-    assert (tmp_path / "local" / "sweep_nb" / "001" / "sweep_nb.html").is_file()
-    on_disk = pd.read_csv(tmp_path / "local" / "sweep_nb" / "sweep.csv")
-    assert on_disk["scale"].tolist() == [1.0, 2.0]
-
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False) as cluster:
-        table = sweep.run_sweep(
-            nb, {"scale": "3"}, out_dir=tmp_path / "dask", scheduler=cluster.scheduler_address
-        )
-    assert table["answer"].tolist() == [126.0]

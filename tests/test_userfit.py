@@ -1,98 +1,379 @@
-"""`scalingkit fit`: fitting a user's own runs from a CSV."""
+"""`scalingkit fit` / `scalingkit.fit_law`: fitting a user's own runs from a CSV or DataFrame."""
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
+import scalingkit
+from scalingkit import userfit as uf
 from scalingkit.cli import main as cli_main
-from scalingkit.userfit import fit_runs
+from scalingkit.laws import ChinchillaLaw, KaplanLaw
+
+TRUTH = {"A": 482.0, "B": 2085.0, "E": 1.82, "alpha": 0.348, "beta": 0.366}
+# a few starts near the optimum keep each fit ~0.1 s; the preset grid is exercised by the notebook
+GRID = {"a": [5.0, 7.0], "b": [6.0, 8.0], "e": [0.5], "alpha": [0.4], "beta": [0.4]}
+GRID_ARGS = [f"--grid={k}={','.join(str(v) for v in vals)}" for k, vals in GRID.items()]
+COLS = "params=N,tokens=D,loss=L"
 
 
-def _synthetic_runs(path: Path, flops: bool = False) -> Path:
-    rng = np.random.default_rng(0)
-    n = np.repeat(np.geomspace(5e7, 5e9, 8), 6)
-    d = np.tile(np.geomspace(1e9, 2e11, 6), 8)
-    loss = 1.8 + 480.0 / n**0.35 + 2000.0 / d**0.37
-    loss = loss * np.exp(rng.normal(0.0, 1e-4, loss.size))
-    frame = pd.DataFrame({"N": n, "loss": loss})
-    if flops:
-        frame["C"] = 6 * n * d
-    else:
-        frame["D"] = d
-    frame.to_csv(path, index=False)
+def _runs(noise_sd: float = 0.005, seed: int = 1) -> pd.DataFrame:
+    runs = uf.synthetic_runs(TRUTH, noise_sd=noise_sd, seed=seed)
+    return runs.rename(columns={"params": "N", "tokens": "D", "loss": "L"})
+
+
+@pytest.fixture
+def csv_path(tmp_path: Path) -> Path:
+    path = tmp_path / "runs.csv"
+    _runs().to_csv(path, index=False)
     return path
 
 
-def test_cli_fit_recovers_known_parameters(tmp_path: Path, capsys) -> None:
-    csv = _synthetic_runs(tmp_path / "runs.csv", flops=True)
-    out = tmp_path / "fit.json"
-    code = cli_main(
+# ---------------------------------------------------------------------------------------------
+# Fitting and the allocation
+
+
+def test_recovers_known_parameters_with_intervals_covering_them() -> None:
+    res = uf.fit_law(_runs(noise_sd=0.002), columns=COLS, grid=GRID, n_bootstrap=100)
+    assert isinstance(res, scalingkit.fit.FitResult) and res.converged
+    rec = uf.recovery_table(res, TRUTH)
+    tol = {"A": 0.25, "B": 0.25, "E": 0.02, "alpha": 0.03, "beta": 0.03}
+    for k, t in tol.items():
+        assert abs(rec.loc[k, "rel_error"]) < t, k
+    assert rec["covered"].all(), rec
+    assert (rec["ci_low"] < rec["estimate"]).all() and (rec["estimate"] < rec["ci_high"]).all()
+
+
+def test_kaplan_preset_recovers_exact_parameters() -> None:
+    truth = {"A": 6.8e7, "B": 9.3e8, "E": 2.17, "alpha": 0.41, "beta": 0.45}
+    runs = uf.synthetic_runs(truth, law="kaplan", noise_sd=0.0)
+    res = uf.fit_law(runs, "kaplan", n_bootstrap=0)
+    assert res.converged and res.n_starts == 16 and res.bootstrap is None
+    # a fit that stops early (tolerances not scaled to the tiny mean objective) misses by ~1e-4
+    for name, value in truth.items():
+        assert res.params[name] == pytest.approx(value, rel=1e-5), name
+
+
+@pytest.mark.parametrize(
+    ("law", "params"),
+    [
+        ("chinchilla", TRUTH),
+        ("kaplan", {"A": 6.8e7, "B": 9.3e8, "E": 2.17, "alpha": 0.41, "beta": 0.45}),
+    ],
+)
+def test_compute_optimal_matches_a_numeric_minimum(law: str, params: dict) -> None:
+    model = ChinchillaLaw() if law == "chinchilla" else KaplanLaw()
+    theta = model.from_natural(**params)
+    budgets = np.array([1e18, 1e21, 1e24])
+    got = uf.compute_optimal(law, params, budgets)
+    n = np.geomspace(1e6, 1e14, 40_001)
+    for i, c in enumerate(budgets):
+        loss = model.predict(theta, {"params": n, "tokens": c / (6 * n)})
+        j = int(np.argmin(loss))
+        assert got["n_opt"][i] == pytest.approx(n[j], rel=5e-4)
+        assert got["d_opt"][i] * got["n_opt"][i] * 6 == pytest.approx(c)
+        assert loss[j] - 1e-6 < got["loss_opt"][i] <= loss[j]  # the true minimum
+    # draws broadcast against budgets; draws without an interior optimum give NaN
+    draws = {k: np.array([[v], [v], [v]]) for k, v in params.items()}
+    draws["alpha"] = np.array([[params["alpha"]], [-0.1], [params["alpha"]]])
+    out = uf.compute_optimal(law, draws, budgets[None, :])
+    assert out["n_opt"].shape == (3, 3)
+    assert np.isnan(out["n_opt"][1]).all() and np.allclose(out["n_opt"][0], got["n_opt"])
+
+
+def test_allocation_intervals_are_percentiles_over_the_draws() -> None:
+    res = uf.fit_law(_runs(), columns=COLS, grid=GRID, n_bootstrap=40, budgets=[1e19, 1e22])
+    alloc = res.allocation()
+    assert list(alloc["compute"]) == [1e19, 1e22]
+    per_draw = np.array(
         [
-            "fit",
-            str(csv),
-            "--params-col",
-            "N",
-            "--flops-col",
-            "C",
-            "--tokens-col",
-            "D",
-            "--grid",
-            "a=0,5,10",
-            "--grid",
-            "b=5,10",
-            "--n-bootstrap",
-            "20",
-            "--out",
-            str(out),
+            uf.compute_optimal("chinchilla", row._asdict(), alloc["compute"])["tokens_per_param"]
+            for row in res.samples.itertuples(index=False)
         ]
     )
-    assert code == 0, capsys.readouterr().err
-    fit = json.loads(out.read_text())
-    assert fit["converged"] and fit["n_starts"] == 3 * 2 * 5 * 5 * 5
-    expected = {"A": 480.0, "B": 2000.0, "E": 1.8, "alpha": 0.35, "beta": 0.37}
-    for name, value in expected.items():
-        assert fit["params"][name] == pytest.approx(value, rel=0.05), name
-    assert "chinchilla law fitted to 48 runs" in capsys.readouterr().out
-
-
-def test_fit_runs_kaplan_preset_recovers_known_parameters() -> None:
-    from scalingkit.laws import KaplanLaw
-
-    law = KaplanLaw()
-    truth = {"A": 6.8e7, "B": 9.3e8, "E": 2.17, "alpha": 0.41, "beta": 0.45}
-    n = np.repeat(np.geomspace(2e7, 1e9, 7), 6)
-    d = np.tile(np.geomspace(4e8, 4e10, 6), 7)
-    loss = law.predict(law.from_natural(**truth), {"params": n, "tokens": d})
-    runs = pd.DataFrame({"params": n, "tokens": d, "loss": loss})
-    result = fit_runs(runs, "kaplan")
-    assert result.converged and result.n_starts == 16
-    # exact synthetic data: a fit that stops early (e.g. tolerances not scaled to the tiny mean
-    # objective) misses by ~1e-4; the tight preset recovers every parameter to ~1e-7
-    for name, value in truth.items():
-        assert result.params[name] == pytest.approx(value, rel=1e-5), name
-
-
-def test_cli_fit_errors_name_the_column_or_parameter(tmp_path: Path, capsys) -> None:
-    csv = _synthetic_runs(tmp_path / "runs.csv")
-    assert cli_main(["fit", str(csv)]) == 2
-    assert "runs.csv: missing expected column(s) 'params'" in capsys.readouterr().err
-    assert (
-        cli_main(["fit", str(csv), "--params-col", "N", "--tokens-col", "D", "--grid", "gamma=1"])
-        == 2
+    lo, hi = np.percentile(per_draw, [2.5, 97.5], axis=0)
+    np.testing.assert_allclose(alloc["tokens_per_param_low"], lo, rtol=1e-12)
+    np.testing.assert_allclose(alloc["tokens_per_param_high"], hi, rtol=1e-12)
+    assert (alloc["n_draws"] == 40).all()
+    assert alloc["tokens_per_param"].tolist() == pytest.approx(
+        uf.compute_optimal("chinchilla", res.params, [1e19, 1e22])["tokens_per_param"].tolist()
     )
-    assert "grid: unknown parameter 'gamma' for law chinchilla" in capsys.readouterr().err
-    bad = pd.read_csv(csv)
-    bad.loc[3, "loss"] = -1.0
-    bad.to_csv(tmp_path / "bad.csv", index=False)
-    assert (
-        cli_main(["fit", str(tmp_path / "bad.csv"), "--params-col", "N", "--tokens-col", "D"]) == 2
+
+
+def test_default_budgets_span_the_runs_up_to_1000x_beyond() -> None:
+    b = uf.default_budgets([9.6e15, 7.7e20])
+    assert b.tolist() == [1e17, 1e19, 1e21, 1e23]
+    assert uf.default_budgets([3e19, 8e19]).tolist() == [1e20, 1e21, 1e22]
+
+
+def test_flops_column_gives_tokens(tmp_path: Path) -> None:
+    runs = _runs()
+    runs["C"] = 6 * runs["N"] * runs["D"]
+    path = tmp_path / "flops.csv"
+    runs.drop(columns="D").to_csv(path, index=False)
+    res = uf.fit_law(path, columns="params=N,flops=C,loss=L", grid=GRID, n_bootstrap=0)
+    np.testing.assert_allclose(res.runs["tokens"], runs["D"], rtol=1e-12)
+    assert res.columns == {"params": "N", "flops": "C", "loss": "L"}
+
+
+def test_same_seed_same_numbers(csv_path: Path) -> None:
+    kw = {"columns": COLS, "grid": GRID, "n_bootstrap": 30}
+    a = uf.fit_law(csv_path, seed=5, **kw)
+    b = uf.fit_law(csv_path, seed=5, **kw)
+    c = uf.fit_law(csv_path, seed=6, **kw)
+    assert a.to_dict() == b.to_dict()
+    np.testing.assert_array_equal(a.bootstrap.samples, b.bootstrap.samples)
+    assert not np.array_equal(a.bootstrap.samples, c.bootstrap.samples)
+    assert a.se != c.se and a.params == c.params
+
+
+def test_coverage_study_counts_intervals_that_hold_the_truth() -> None:
+    study = uf.coverage_study(TRUTH, n_replicates=3, n_bootstrap=20, grid=GRID, budget=1e22)
+    rep, summ = study.replicates, study.summary
+    assert list(summ.index) == ["A", "B", "E", "alpha", "beta", "tokens_per_param"]
+    assert (summ["n_replicates"] == 3).all()
+    held = (rep["ci_low"] <= rep["truth"]) & (rep["truth"] <= rep["ci_high"])
+    assert rep["covered"].tolist() == held.tolist()
+    assert summ.loc["alpha", "coverage"] == pytest.approx(held[rep["quantity"] == "alpha"].mean())
+    e = rep[rep["quantity"] == "E"]
+    assert summ.loc["E", "median_rel_error"] == pytest.approx(np.median(e["estimate"] / 1.82 - 1))
+    # replicates are different data sets
+    assert rep.loc[rep["quantity"] == "E", "estimate"].nunique() == 3
+
+
+def test_top_level_fit_law_is_the_high_level_api_and_imported_lazily() -> None:
+    code = (
+        "import sys, scalingkit; "
+        "assert 'scalingkit.userfit' not in sys.modules and 'pandas' not in sys.modules; "
+        "f = scalingkit.fit_law; assert f.__module__ == 'scalingkit.userfit'"
     )
-    assert (
-        "bad.csv: column 'loss' has 1 non-finite or non-positive value(s) (rows 3)"
-        in capsys.readouterr().err
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert scalingkit.fit_law is uf.fit_law
+
+
+# ---------------------------------------------------------------------------------------------
+# The command: outputs, API equivalence, failure modes
+
+
+def test_cli_writes_json_netcdf_and_html_matching_the_api(csv_path: Path, tmp_path, capsys):
+    out = tmp_path / "fit"
+    argv = ["fit", str(csv_path), "--columns", COLS, "--bootstrap", "40", "--seed", "3"]
+    code = cli_main([*argv, *GRID_ARGS, "--budgets", "1e20,1e22", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["fit.json", "fit.nc", "report.html"]
+    assert "chinchilla: L(N, D) = E + A/N^α + B/D^β, fitted to 48 runs" in printed
+    assert "compute-optimal allocation" in printed and "written:" in printed
+
+    api = uf.fit_law(
+        pd.read_csv(csv_path), columns=COLS, n_bootstrap=40, seed=3, grid=GRID, budgets="1e20,1e22"
     )
+    saved = json.loads((out / "fit.json").read_text())
+    assert saved["params"] == api.params and saved["se"] == pytest.approx(api.se, rel=1e-12)
+    assert saved["converged"] is True and saved["status"] == "converged"
+    assert saved["source"] == str(csv_path) and len(saved["source_sha256"]) == 64
+    assert saved["columns"] == {"params": "N", "tokens": "D", "loss": "L"}
+    assert saved["n_bootstrap"] == 40 and saved["covariance"]["alpha"]["alpha"] > 0
+    rows = saved["compute_optimal"]["budgets"]
+    assert [r["compute"] for r in rows] == [1e20, 1e22]
+    alloc = api.allocation()
+    assert [r["tokens_per_param_high"] for r in rows] == pytest.approx(
+        alloc["tokens_per_param_high"].tolist(), rel=1e-12
+    )
+
+    ds = xr.open_dataset(io.BytesIO((out / "fit.nc").read_bytes()))
+    assert list(ds["parameter"].values) == ["A", "B", "E", "alpha", "beta"]
+    np.testing.assert_allclose(
+        ds["estimate"].values, [api.params[k] for k in ds["parameter"].values]
+    )
+    np.testing.assert_allclose(ds["samples"].values, api.samples[list(ds["parameter"].values)])
+    np.testing.assert_allclose(ds["covariance"].values, api.covariance.to_numpy())
+    np.testing.assert_allclose(ds["n_opt_low"].values, alloc["n_opt_low"])
+    assert ds["budget"].values.tolist() == [1e20, 1e22] and ds.sizes["run"] == 48
+    np.testing.assert_allclose(ds["run_residual"].values, api.predictions()["residual"])
+    assert ds.attrs["law"] == "chinchilla" and ds.attrs["converged"] == 1
+    assert ds.attrs["source"] == str(csv_path) and ds.attrs["columns"] == COLS
+
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 4
+    for fig in ("fit", "residuals", "bootstrap", "frontier"):
+        assert f'id="fig-{fig}"' in page
+    assert "Converged" in page and "NOT converged" not in page
+    assert "E + A/N^α + B/D^β" in page and "Versions" in page and "<script" not in page
+
+
+def test_cli_not_converged_exits_1_and_says_so(csv_path: Path, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(uf.LAW_PRESETS["chinchilla"], "tolerances", {"maxiter": 1})
+    out = tmp_path / "fit"
+    code = cli_main(
+        ["fit", str(csv_path), "--columns", COLS, "--bootstrap", "5", *GRID_ARGS, "--out", str(out)]
+    )
+    io_ = capsys.readouterr()
+    assert code == 1
+    assert "NOT converged" in io_.out and "NOT converged" in io_.err
+    saved = json.loads((out / "fit.json").read_text())
+    assert saved["converged"] is False and saved["status"] == "NOT converged"
+    assert "NOT converged" in (out / "report.html").read_text()
+    assert xr.open_dataset(io.BytesIO((out / "fit.nc").read_bytes())).attrs["converged"] == 0
+
+
+def _mutate(df: pd.DataFrame, col: str, row: int, value) -> pd.DataFrame:
+    df = df.astype({col: object})
+    df.loc[row, col] = value
+    return df
+
+
+BAD_INPUT = {
+    "missing column": (
+        lambda d: d,
+        [],
+        "runs.csv: no column 'params' for params (map it with columns params=NAME); "
+        "available columns: 'N', 'D', 'L'",
+    ),
+    "misnamed column": (
+        lambda d: d,
+        ["--columns", "params=n_params,tokens=D,loss=L"],
+        "runs.csv: no column 'n_params' for params",
+    ),
+    "non-numeric value": (
+        lambda d: _mutate(d, "L", 4, "abc"),
+        ["--columns", COLS],
+        "runs.csv: column 'L' (loss), line 6: non-numeric value 'abc'",
+    ),
+    "non-finite value": (
+        lambda d: _mutate(d, "N", 6, np.inf),
+        ["--columns", COLS],
+        "runs.csv: column 'N' (params), line 8: non-finite value inf",
+    ),
+    "missing value": (
+        lambda d: _mutate(d, "D", 10, None),
+        ["--columns", COLS],
+        "runs.csv: column 'D' (tokens), line 12: missing value",
+    ),
+    "non-positive values": (
+        lambda d: _mutate(_mutate(d, "D", 2, -5.0), "D", 9, 0),
+        ["--columns", COLS],
+        "runs.csv: column 'D' (tokens), line 4: non-positive value -5.0 (1 more bad line: 11)",
+    ),
+    "fewer runs than parameters": (
+        lambda d: d.head(4),
+        ["--columns", COLS],
+        "runs.csv: 4 runs, but the chinchilla law has 5 parameters; need at least 5 runs",
+    ),
+    "single model size": (
+        lambda d: d.assign(N=1e8),
+        ["--columns", COLS],
+        "runs.csv: column 'N' (params) has a single value",
+    ),
+    "unknown law": (
+        lambda d: d,
+        ["--columns", COLS, "--law", "hoffmann"],
+        "law: unknown law 'hoffmann'; valid laws: chinchilla, kaplan",
+    ),
+    "unknown column role": (
+        lambda d: d,
+        ["--columns", "params=N,size=D"],
+        "columns: unknown role 'size'; roles: params, tokens, flops, loss",
+    ),
+    "tokens and flops": (
+        lambda d: d,
+        ["--columns", "params=N,tokens=D,flops=D,loss=L"],
+        "columns: map tokens or flops, not both",
+    ),
+    "unknown grid parameter": (
+        lambda d: d,
+        ["--columns", COLS, "--grid", "gamma=1"],
+        "grid: unknown parameter 'gamma' for law chinchilla (known: a, b, e, alpha, beta)",
+    ),
+    "bad budgets": (
+        lambda d: d,
+        ["--columns", COLS, "--budgets", "1e20,-1"],
+        "budgets: expected positive finite FLOP counts",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_is_one_line_naming_the_problem_and_writes_nothing(
+    case: str, tmp_path: Path, capsys
+) -> None:
+    mutate, args, expected = BAD_INPUT[case]
+    path = tmp_path / "runs.csv"
+    mutate(_runs()).to_csv(path, index=False)
+    out = tmp_path / "fit"
+    assert cli_main(["fit", str(path), *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("scalingkit: error: ") and err.count("\n") == 1, err
+    assert expected in err
+    assert not out.exists()
+    # the Python API raises the same one-line ValueError
+    opts = dict(zip(args[::2], args[1::2], strict=True))
+    with pytest.raises(ValueError) as exc:
+        uf.fit_law(
+            path,
+            opts.get("--law", "chinchilla"),
+            columns=opts.get("--columns"),
+            grid=[opts["--grid"]] if "--grid" in opts else None,
+            budgets=opts.get("--budgets"),
+            n_bootstrap=0,
+        )
+    assert isinstance(exc.value, uf.FitInputError)
+    assert f"scalingkit: error: {exc.value}\n" == err
+
+
+def test_line_numbers_count_blank_lines_and_the_header(tmp_path: Path, capsys) -> None:
+    lines = _runs().to_csv(index=False).splitlines()
+    lines[5] = lines[5].replace(lines[5].split(",")[2], "oops")  # data row 5 is line 6 ...
+    text = "\n".join([*lines[:3], "", *lines[3:]]) + "\n"  # ... and line 7 after a blank line
+    (tmp_path / "gaps.csv").write_text(text)
+    assert cli_main(["fit", str(tmp_path / "gaps.csv"), "--columns", COLS]) == 2
+    assert "column 'L' (loss), line 7: non-numeric value 'oops'" in capsys.readouterr().err
+
+
+def test_failure_while_building_outputs_leaves_the_folder_unchanged(
+    csv_path: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from scalingkit.plots import userfit as figs
+
+    out = tmp_path / "fit"
+    out.mkdir()
+    (out / "fit.json").write_text("previous fit\n")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(figs, "plot_frontier", boom)  # the last payload to be built
+    with pytest.raises(RuntimeError, match="figure failed"):
+        cli_main(
+            [
+                "fit",
+                str(csv_path),
+                "--columns",
+                COLS,
+                "--bootstrap",
+                "5",
+                *GRID_ARGS,
+                "--out",
+                str(out),
+            ]
+        )
+    assert sorted(p.name for p in out.iterdir()) == ["fit.json"]
+    assert (out / "fit.json").read_text() == "previous fit\n"
+    # bad input leaves a previous result alone too
+    assert cli_main(["fit", str(csv_path), "--law", "nope", "--out", str(out)]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["fit.json"]
+
+
+def test_out_must_be_a_folder(csv_path: Path, tmp_path: Path, capsys) -> None:
+    target = tmp_path / "taken"
+    target.write_text("x")
+    assert cli_main(["fit", str(csv_path), "--columns", COLS, "--out", str(target)]) == 2
+    assert "out: " in capsys.readouterr().err and target.read_text() == "x"

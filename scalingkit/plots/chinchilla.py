@@ -14,6 +14,8 @@ import seaborn as sns
 from matplotlib.colors import LogNorm
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
+from . import bootstrap_pairplot
+
 __all__ = ["plot_bootstrap", "plot_data", "plot_fit", "plot_frontier", "plot_residuals"]
 
 
@@ -93,38 +95,7 @@ def plot_bootstrap(
     """
     cols = [c for c in ("A", "B", "E", "alpha", "beta") if c in samples.columns]
     data = samples[cols].iloc[:max_points]
-    g = sns.pairplot(
-        data,
-        corner=True,
-        diag_kind="hist",
-        height=1.6,
-        plot_kws={"s": 5, "alpha": 0.35, "linewidth": 0},
-        diag_kws={"bins": 40, "element": "step"},
-    )
-    if marks:
-        pal = sns.color_palette("colorblind")[1:]
-        for (label, p), col in zip(marks.items(), pal, strict=False):
-            for i, yi in enumerate(cols):
-                for j, xj in enumerate(cols[: i + 1]):
-                    ax = g.axes[i, j]
-                    if ax is None:
-                        continue
-                    if i == j:
-                        ax.axvline(p[xj], color=col, lw=1.2, label=label if i == 0 else None)
-                    else:
-                        ax.scatter(
-                            [p[xj]],
-                            [p[yi]],
-                            color=col,
-                            s=25,
-                            marker="D",
-                            edgecolor="k",
-                            lw=0.5,
-                            zorder=5,
-                        )
-        g.axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.1, 1.0), frameon=False)
-    g.figure.suptitle("bootstrap distribution of the fitted parameters", y=1.01)
-    return g.figure
+    return bootstrap_pairplot(data, marks, "bootstrap distribution of the fitted parameters")
 
 
 def plot_frontier(frontier: pd.DataFrame, points: pd.DataFrame | None = None) -> plt.Figure:
