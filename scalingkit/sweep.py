@@ -545,7 +545,14 @@ def load_sweep(folder: str | os.PathLike[str]):
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no sweep here (run `scalingkit sweep` first)")
     with xr.open_dataset(path, engine="scipy") as ds:
-        return ds.load()
+        ds = ds.load()
+    if "quantity" not in ds.dims:  # nothing was recorded: restore the empty variables
+        dims = (*ds["status"].dims, "quantity")
+        shape = (*ds["status"].shape, 0)
+        ds = ds.assign_coords(quantity=[], description=("quantity", []), kind=("quantity", []))
+        for name in _PER_QUANTITY:
+            ds[name] = (dims, np.empty(shape, dtype=object if name == "target_status" else float))
+    return ds
 
 
 def describe(ds) -> str:
@@ -667,9 +674,16 @@ def _write_outputs(folder: Path, ds) -> None:
     atomic_write_many(files)
 
 
+_PER_QUANTITY = ("value", "uncertainty", "ci_low", "ci_high", "target_status")
+
+
 def _for_netcdf(ds):
-    """netCDF3 has no bool or object-string variables with missing values; make them plain."""
+    """Make the Dataset writable as netCDF3: object strings become fixed-width strings, and a
+    sweep that recorded nothing (every point failed) drops its empty ``quantity`` dimension,
+    which netCDF3 would read back as an unlimited one."""
     out = ds.copy()
+    if out.sizes.get("quantity", 1) == 0:
+        out = out.drop_dims("quantity")
     for name in list(out.variables):
         if out[name].dtype == object:
             out[name] = out[name].astype(str)

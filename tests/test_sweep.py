@@ -142,6 +142,28 @@ def test_failed_point_is_recorded_and_rerun_resumes_only_it(
     assert "already done" not in log.getvalue() and "3/3 done" in log.getvalue()
 
 
+def test_sweep_where_every_point_failed_still_writes_a_readable_report(
+    small_notebook: Path, tmp_path: Path
+) -> None:
+    flag = tmp_path / "fail-now"
+    flag.touch()
+    ds = sweep.run_sweep(
+        small_notebook,
+        {"x": ["2"]},
+        fixed={"fail_flag": str(flag)},
+        out_dir=tmp_path,
+        workers=1,
+        log=io.StringIO(),
+    )
+    assert ds["status"].values.tolist() == ["failed"] and ds.sizes["quantity"] == 0
+    folder = Path(ds.attrs["folder"])
+    back = sweep.load_sweep(folder)  # netCDF3 would read an empty dimension as unlimited
+    assert back["error"].item() == "RuntimeError: flagged failure at x=2.0"
+    assert back["value"].shape == (1, 0)
+    assert "flagged failure" in (folder / "sweep.html").read_text()
+    assert not (folder / "sweep.png").exists()
+
+
 def test_process_pool_gives_the_same_numbers(
     small_notebook: Path, local_sweep, tmp_path: Path
 ) -> None:
