@@ -86,7 +86,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             force=args.force,
         )
-    except (run.ParameterError, FileNotFoundError) as exc:
+    except (run.ParameterError, FileNotFoundError, sweep.SweepError) as exc:
         print(f"scalingkit: error: {exc}", file=sys.stderr)
         return 2
     reports = Path(args.out).resolve().parent

@@ -50,6 +50,7 @@ from ._io import atomic_write_many
 from .run import ParameterError, read_parameters, resolve_parameters
 
 __all__ = [
+    "SweepError",
     "SweepPoint",
     "describe",
     "expand_grid",
@@ -61,6 +62,12 @@ __all__ = [
 ]
 
 POINT_FILE = "point.json"
+#: How long to wait for a Dask scheduler to answer before giving up.
+SCHEDULER_TIMEOUT = "20s"
+
+
+class SweepError(RuntimeError):
+    """The sweep could not run at all (e.g. the Dask scheduler is unreachable)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,9 +278,17 @@ def _execute_all(
     if not jobs:
         return
     if scheduler:
-        from distributed import Client, as_completed
-
-        with Client(scheduler) as client:
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            raise SweepError(
+                "--scheduler needs dask.distributed: pip install 'scalingkit[distributed]'"
+            ) from None
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, ValueError) as exc:
+            raise SweepError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        with client:
             futures = {
                 client.submit(execute_point, *args, pure=False): point for point, args in jobs
             }

@@ -259,6 +259,19 @@ def test_cli_sweep_exit_codes(small_notebook: Path, tmp_path: Path, capsys) -> N
     assert "unknown parameter 'nope'" in capsys.readouterr().err
 
 
+def test_unreachable_scheduler_is_a_one_line_error(
+    small_notebook: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(sweep, "SCHEDULER_TIMEOUT", "2s")
+    args = ["sweep", str(small_notebook), "--grid", "x=1", "--out", str(tmp_path / "s")]
+    assert cli_main([*args, "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("scalingkit: error: --scheduler tcp://127.0.0.1:1: cannot connect")
+    assert err.count("\n") == 1
+    assert not (tmp_path / "s" / "small_sweep_notebook" / "sweep.nc").exists()
+
+
 def test_chinchilla_sensitivity_sweep_end_to_end(tmp_path: Path) -> None:
     """The README's sensitivity sweep, on two Huber deltas and few bootstrap refits."""
     ds = sweep.run_sweep(
