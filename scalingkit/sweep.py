@@ -58,6 +58,7 @@ __all__ = [
     "parse_grid",
     "render_sweep_report",
     "run_sweep",
+    "sensitivity_table",
     "sweep_table",
 ]
 
@@ -114,8 +115,9 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._+=-]+")
 def _point_key(swept: Mapping[str, Any]) -> str:
     """Folder name of a point: readable ``name=value`` pairs, hashed when too long."""
     text = "_".join(f"{k}={v!r}" for k, v in swept.items()) or "default"
-    slug = _UNSAFE.sub("-", text.replace("'", ""))
-    if len(slug) > 80:
+    plain = text.replace("'", "")
+    slug = _UNSAFE.sub("-", plain)
+    if slug != plain or len(slug) > 80:  # changed or cut: a hash keeps distinct points apart
         digest = hashlib.sha1(text.encode()).hexdigest()[:10]
         slug = f"{slug[:68]}-{digest}"
     return slug

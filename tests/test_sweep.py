@@ -288,3 +288,11 @@ def test_chinchilla_sensitivity_sweep_end_to_end(tmp_path: Path) -> None:
     assert np.isfinite(alpha).all()
     assert alpha.sel(huber_delta=1e-3) != alpha.sel(huber_delta=1e-1)  # delta reached the fit
     assert (tmp_path / "chinchilla_replication" / "sweep.html").is_file()
+
+
+def test_point_folders_stay_distinct_when_values_need_escaping() -> None:
+    keys = {sweep._point_key({"path": v}) for v in ("a/b", "a-b", "a b", "a:b")}
+    assert len(keys) == 4
+    assert sweep._point_key({"x": 1.0, "label": "a"}) == "x=1.0_label=a"  # readable when safe
+    long = sweep._point_key({"name": "v" * 200})
+    assert len(long) <= 80 and long != sweep._point_key({"name": "v" * 199})
