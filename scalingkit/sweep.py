@@ -53,6 +53,7 @@ __all__ = [
     "SweepError",
     "SweepPoint",
     "describe",
+    "execute_point",
     "expand_grid",
     "load_sweep",
     "parse_grid",
