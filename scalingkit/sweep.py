@@ -19,8 +19,9 @@ on a running Dask ``distributed`` cluster: each point is shipped as the notebook
 parameters, and comes back as its results, so workers need scalingkit installed and the data
 reachable (e.g. the same ``SCALINGKIT_DATA_DIR``) but no shared file system. A failed point is
 recorded with its error and the others go on. Running the same sweep again re-runs only the
-points that are missing, failed, or were computed from a different version of the notebook or
-with different fixed parameters (``force=True`` re-runs everything).
+points that are missing, failed, or were computed from a different version of the notebook, a
+different scalingkit version or with different fixed parameters (``force=True`` re-runs
+everything, e.g. after changing scalingkit's code without changing its version).
 """
 
 from __future__ import annotations
@@ -407,7 +408,12 @@ def run_sweep(
     coords, fixed_resolved, points = _plan(path, grid, fixed, mode)
     text = path.read_text(encoding="utf-8")
     folder = Path(out_dir).resolve() / (name or path.stem)
-    identity = {"notebook_sha256": _sha256(text), "mode": mode, "fixed": fixed_resolved}
+    identity = {
+        "notebook_sha256": _sha256(text),
+        "mode": mode,
+        "fixed": fixed_resolved,
+        "scalingkit_version": __version__,
+    }
 
     stored: dict[str, dict[str, Any]] = {}
     jobs = []
@@ -438,6 +444,9 @@ def run_sweep(
             files[where / f"{path.stem}.ipynb"] = outcome["ipynb"]
         if outcome.get("html"):
             files[where / f"{path.stem}.html"] = outcome["html"]
+        for stale in (where / f"{path.stem}.ipynb", where / f"{path.stem}.html"):
+            if stale not in files and stale.exists():  # from an earlier run of this point
+                stale.unlink()
         atomic_write_many(files)
         stored[point.key] = payload
         label = ",".join(f"{k}={v}" for k, v in point.raw.items())
