@@ -8,26 +8,10 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from notebook_factory import write_notebook
 
 from scalingkit import report, run
 from scalingkit.cli import main as cli_main
-
-
-def _notebook(path: Path, params: str, body: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# demo"),
-        nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(body),
-    ]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
-    return path
-
 
 PARAMS = 'mode = "quick"\nn_starts = 10\ndelta = 1e-3\nfull_grid = False\nlabel = "x"'
 
@@ -45,7 +29,7 @@ PARAMS = 'mode = "quick"\nn_starts = 10\ndelta = 1e-3\nfull_grid = False\nlabel 
     ],
 )
 def test_coerce_to_the_default_type(tmp_path: Path, name: str, raw: str, expected) -> None:
-    path = _notebook(tmp_path / "nb.ipynb", PARAMS, "pass")
+    path = write_notebook(tmp_path / "nb.ipynb", PARAMS, "pass")
     resolved = run.resolve_parameters(path, {name: raw}, None)
     assert resolved[name] == expected and type(resolved[name]) is type(expected)
 
@@ -65,13 +49,13 @@ def test_coerce_to_the_default_type(tmp_path: Path, name: str, raw: str, expecte
     ],
 )
 def test_bad_parameters_are_rejected(tmp_path: Path, name: str, raw: str, message: str) -> None:
-    path = _notebook(tmp_path / "nb.ipynb", PARAMS, "pass")
+    path = write_notebook(tmp_path / "nb.ipynb", PARAMS, "pass")
     with pytest.raises(run.ParameterError, match=message):
         run.resolve_parameters(path, {name: raw}, None)
 
 
 def test_parameters_cell_must_be_unique_and_literal(tmp_path: Path) -> None:
-    path = _notebook(tmp_path / "nb.ipynb", "n = compute()", "pass")
+    path = write_notebook(tmp_path / "nb.ipynb", "n = compute()", "pass")
     with pytest.raises(run.ParameterError, match="parameter 'n' must be a literal"):
         run.read_parameters(path)
     nb = nbformat.read(path, as_version=4)
@@ -104,8 +88,10 @@ def test_failing_notebook_does_not_stop_the_others(tmp_path: Path, monkeypatch) 
         'comparison = "relative"\ntolerance = 0.01\nmodes = ["quick", "full"]\n'
     )
     monkeypatch.setattr(report, "targets_dir", lambda: targets)
-    bad = _notebook(tmp_path / "bad_nb.ipynb", 'mode = "quick"', "raise ValueError('boom in cell')")
-    good = _notebook(
+    bad = write_notebook(
+        tmp_path / "bad_nb.ipynb", 'mode = "quick"', "raise ValueError('boom in cell')"
+    )
+    good = write_notebook(
         tmp_path / "good_nb.ipynb",
         'mode = "quick"\nscale = 1.0',
         "from scalingkit import report\n"
@@ -140,12 +126,12 @@ def test_failing_notebook_does_not_stop_the_others(tmp_path: Path, monkeypatch) 
 
 
 def test_unknown_parameter_stops_before_running(tmp_path: Path, capsys) -> None:
-    nb = _notebook(tmp_path / "nb.ipynb", 'mode = "quick"', "raise SystemExit('must not run')")
+    nb = write_notebook(tmp_path / "nb.ipynb", 'mode = "quick"', "raise SystemExit('must not run')")
     code = cli_main(["run", str(nb), "--out", str(tmp_path / "r"), "-p", "sed=1"])
     assert code == 2
     assert "unknown parameter 'sed'" in capsys.readouterr().err
     assert not (tmp_path / "r" / "nb.html").exists()
-    other = _notebook(
+    other = write_notebook(
         tmp_path / "other.ipynb", 'mode = "quick"\nseed = 0', "raise SystemExit('no')"
     )
     code = cli_main(["run", str(nb), str(other), "--out", str(tmp_path / "r"), "-p", "sed=1"])

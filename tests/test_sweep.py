@@ -6,51 +6,36 @@ import io
 import json
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 import xarray as xr
+from notebook_factory import write_notebook
 
 from scalingkit import sweep
 from scalingkit.cli import main as cli_main
 from scalingkit.run import ParameterError, notebooks_dir
 
-SMALL_NOTEBOOK = [
-    ("parameters", 'x = 1.0\nlabel = "a"\nseed = 0\nfail_flag = ""\nmode = "quick"'),
-    (
-        "",
-        "import os\n"
-        "import numpy as np\n"
-        "from scalingkit import report\n"
-        'report.start("small_sweep_notebook", mode=mode, parameters={"x": x, "label": label})\n'
-        "if fail_flag and os.path.exists(fail_flag) and x == 2.0:\n"
-        '    raise RuntimeError(f"flagged failure at x={x}")\n'
-        'report.record("square", x**2, uncertainty=0.1 * x, description="x squared")\n'
-        'report.record("shifted", x + (10.0 if label == "b" else 0.0))\n'
-        'report.record("noise", float(np.random.default_rng(seed).normal()))\n'
-        'report.record("big", x > 1.5)\n'
-        "report.save()",
-    ),
-]
+SMALL_PARAMETERS = 'x = 1.0\nlabel = "a"\nseed = 0\nfail_flag = ""\nmode = "quick"'
+SMALL_BODY = (
+    "import os\n"
+    "import numpy as np\n"
+    "from scalingkit import report\n"
+    'report.start("small_sweep_notebook", mode=mode, parameters={"x": x, "label": label})\n'
+    "if fail_flag and os.path.exists(fail_flag) and x == 2.0:\n"
+    '    raise RuntimeError(f"flagged failure at x={x}")\n'
+    'report.record("square", x**2, uncertainty=0.1 * x, description="x squared")\n'
+    'report.record("shifted", x + (10.0 if label == "b" else 0.0))\n'
+    'report.record("noise", float(np.random.default_rng(seed).normal()))\n'
+    'report.record("big", x > 1.5)\n'
+    "report.save()"
+)
 
 
 @pytest.fixture(scope="module")
 def small_notebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A two-cell notebook that records a few numbers computed from its parameters."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    for tag, source in SMALL_NOTEBOOK:
-        cell = nbformat.v4.new_code_cell(source)
-        if tag:
-            cell.metadata["tags"] = [tag]
-        nb.cells.append(cell)
+    """A notebook that records a few numbers computed from its parameters."""
     path = tmp_path_factory.mktemp("nb") / "small_sweep_notebook.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return write_notebook(path, SMALL_PARAMETERS, SMALL_BODY)
 
 
 GRID = {"x": ["1", "3"], "label": ["a", "b"]}
