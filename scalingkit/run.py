@@ -189,10 +189,17 @@ def coerce_parameter(notebook: str, name: str, raw: str, default: Any) -> Any:
 
 
 def resolve_parameters(
-    path: Path, overrides: Mapping[str, str], mode: str | None
+    path: Path,
+    overrides: Mapping[str, str],
+    mode: str | None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Validate and coerce overrides for one notebook (unknown names are rejected)."""
-    defaults = read_parameters(path)
+    """Validate and coerce overrides for one notebook (unknown names are rejected).
+
+    ``defaults`` are the notebook's parameters when the caller has already read them
+    (:func:`read_parameters`); otherwise they are read from ``path``.
+    """
+    defaults = read_parameters(path) if defaults is None else defaults
     resolved: dict[str, Any] = {}
     if mode is not None:
         if "mode" not in defaults:
@@ -300,7 +307,7 @@ def run_notebooks(
     plans = []
     for path in notebooks:
         own = {k: v for k, v in overrides.items() if len(notebooks) == 1 or k in declared[path]}
-        plans.append((path, resolve_parameters(path, own, mode)))
+        plans.append((path, resolve_parameters(path, own, mode, declared[path])))
     out.mkdir(parents=True, exist_ok=True)
 
     outcomes = []

@@ -150,7 +150,7 @@ def _plan(
         if name not in declared:
             known = ", ".join(declared) or "none"
             raise ParameterError(f"{path.stem}: unknown parameter '{name}' (known: {known})")
-        coerced = [resolve_parameters(path, {name: v}, None)[name] for v in values]
+        coerced = [resolve_parameters(path, {name: v}, None, declared)[name] for v in values]
         seen: dict[Any, str] = {}
         for raw, value in zip(values, coerced, strict=True):
             if value in seen:
@@ -159,7 +159,7 @@ def _plan(
                 )
             seen[value] = raw
         coords[name] = coerced
-    fixed_resolved = resolve_parameters(path, fixed, mode)
+    fixed_resolved = resolve_parameters(path, fixed, mode, declared)
     points = []
     shape = [range(len(v)) for v in grid.values()]
     for index in itertools.product(*shape):
