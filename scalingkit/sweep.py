@@ -40,6 +40,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -272,6 +273,20 @@ def _crash(error: BaseException) -> dict[str, Any]:
     return {"ok": False, "error": line[0], "seconds": 0.0, "results": {}, "ipynb": None}
 
 
+def _deliver(
+    finished: Iterable[tuple[SweepPoint, Callable[[], dict[str, Any]]]],
+    on_done: Callable[[SweepPoint, dict[str, Any]], None],
+) -> None:
+    """Hand each point's outcome to ``on_done`` in the order ``finished`` yields them; an
+    exception while getting it (a lost worker, a dead process) becomes a failed point."""
+    for point, get in finished:
+        try:
+            outcome = get()
+        except Exception as exc:
+            outcome = _crash(exc)
+        on_done(point, outcome)
+
+
 def _execute_all(
     jobs: list[tuple[SweepPoint, tuple[Any, ...]]],
     on_done: Callable[[SweepPoint, dict[str, Any]], None],
@@ -296,20 +311,10 @@ def _execute_all(
             futures = {
                 client.submit(execute_point, *args, pure=False): point for point, args in jobs
             }
-            for future in as_completed(futures):
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # worker lost, unpicklable result, ...
-                    outcome = _crash(exc)
-                on_done(futures[future], outcome)
+            _deliver(((futures[f], f.result) for f in as_completed(futures)), on_done)
         return
     if workers <= 1:
-        for point, args in jobs:
-            try:
-                outcome = execute_point(*args)
-            except Exception as exc:
-                outcome = _crash(exc)
-            on_done(point, outcome)
+        _deliver(((point, partial(execute_point, *args)) for point, args in jobs), on_done)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -324,12 +329,7 @@ def _execute_all(
         initargs=(threads,),
     ) as pool:
         pending = {pool.submit(execute_point, *args): point for point, args in jobs}
-        for future in as_completed(pending):
-            try:
-                outcome = future.result()
-            except Exception as exc:  # a worker process died
-                outcome = _crash(exc)
-            on_done(pending[future], outcome)
+        _deliver(((pending[f], f.result) for f in as_completed(pending)), on_done)
 
 
 def _sha256(text: str) -> str:
