@@ -31,12 +31,9 @@ import warnings
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import reference_chinchilla as ref
-
 from scalingkit import fit
 from scalingkit.laws import ChinchillaLaw
+from scalingkit.workbooks.chinchilla_replication import reference as ref
 
 NAMES = ("A", "B", "E", "alpha", "beta")
 

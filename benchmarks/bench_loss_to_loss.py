@@ -27,8 +27,8 @@ import numpy as np
 from scipy.optimize import minimize
 
 from scalingkit import data, fit
-from scalingkit import loss_to_loss as l2l
 from scalingkit.laws import KaplanLaw
+from scalingkit.workbooks.loss_to_loss import analysis as l2l
 
 DELTA = 1e-3
 

@@ -27,8 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scalingkit import sweep
-from scalingkit.run import KERNEL_NAME, notebooks_dir
+from scalingkit.runner import KERNEL_NAME, notebooks_dir, sweep
 
 GRID = {"huber_delta": ["1e-4", "1e-3", "1e-2", "1e-1"], "n_drop": ["0", "2", "5", "10"]}
 
@@ -37,7 +36,7 @@ def bare_papermill(notebook: Path, points: list[dict[str, str]], mode: str, tmp:
     """Wall time of executing every point with papermill alone."""
     import papermill as pm
 
-    from scalingkit.run import resolve_parameters
+    from scalingkit.runner import resolve_parameters
 
     os.environ.pop("SCALINGKIT_RESULTS_FILE", None)
     t0 = time.perf_counter()

@@ -24,7 +24,7 @@ __all__ = ["__version__", "fit_law"]
 
 def __getattr__(name: str) -> Any:
     if name == "fit_law":
-        from .userfit import fit_law
+        from .runner.userfit import fit_law
 
         return fit_law
     raise AttributeError(f"module 'scalingkit' has no attribute {name!r}")

@@ -49,7 +49,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from . import run
+    from . import runner as run
 
     try:
         notebooks = run.discover_notebooks(args.notebooks)
@@ -71,7 +71,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from . import run, sweep
+    from . import runner as run
+    from .runner import sweep
 
     try:
         (notebook,) = run.discover_notebooks([args.notebook])
@@ -100,7 +101,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # figures are only saved into the report
-    from . import userfit
+    from .runner import userfit
 
     try:
         userfit.check_out_dir(args.out)
@@ -129,14 +130,14 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    from . import run
+    from . import runner as run
 
     print(run.build_index(args.out))
     return 0
 
 
 def _cmd_refresh(args: argparse.Namespace) -> int:
-    from . import run
+    from . import runner as run
 
     for path in run.discover_notebooks(args.notebooks):
         print(f"refreshing {path.name} ...", flush=True)

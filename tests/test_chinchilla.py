@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import minimize_scalar
 
-from scalingkit import chinchilla as ch
 from scalingkit import fit
 from scalingkit.data import load_chinchilla
 from scalingkit.laws import ChinchillaLaw
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import reference_chinchilla as ref
+from scalingkit.workbooks.chinchilla_replication import analysis as ch
+from scalingkit.workbooks.chinchilla_replication import reference as ref
 
 
 @pytest.fixture(scope="module")

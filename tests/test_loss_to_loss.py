@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from scalingkit import data
-from scalingkit import loss_to_loss as l2l
 from scalingkit.laws import KaplanLaw, ShiftedPowerLaw, TranslatedKaplanLaw
+from scalingkit.workbooks.loss_to_loss import analysis as l2l
 
 # A plausible law (close to the authors' FineWeb fit) and a grid of (N, D).
 TRUE = {"A": 6.8e7, "B": 9.3e8, "E": 2.17, "alpha": 0.41, "beta": 0.45}

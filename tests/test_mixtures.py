@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from scalingkit import data, fit
-from scalingkit import mixtures as mx
 from scalingkit.laws import AdditiveMixtureLaw, DataMixingLaw, JointMixtureLaw
+from scalingkit.workbooks.data_mixtures import analysis as mx
 
 K = 4
 

@@ -8,8 +8,8 @@ import pytest
 from scipy.special import ndtr
 from scipy.stats import multivariate_normal
 
-from scalingkit import pruning as pr
-from scalingkit import pruning_data as prd
+from scalingkit.workbooks.data_pruning import real_data as prd
+from scalingkit.workbooks.data_pruning import theory as pr
 
 
 # ---------------------------------------------------------------------------- pruned densities

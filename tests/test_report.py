@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scalingkit import report
+from scalingkit import reporting as report
 from scalingkit._io import atomic_write_text
 
 
@@ -77,9 +77,10 @@ def test_malformed_targets_are_rejected(tmp_path: Path, body: str, message: str)
 
 
 def test_every_shipped_targets_file_is_valid() -> None:
-    files = sorted(report.targets_dir().glob("*.toml"))
+    files = sorted(report.targets_dir().glob("*/targets.toml"))
+    assert files
     for path in files:
-        targets = report.load_targets(path.stem)
+        targets = report.load_targets(path.parent.name)
         assert targets, f"{path} holds no targets"
         assert all(t.source.strip() for t in targets)
 
@@ -87,7 +88,8 @@ def test_every_shipped_targets_file_is_valid() -> None:
 def test_record_save_and_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     targets = tmp_path / "targets"
     targets.mkdir()
-    (targets / "demo.toml").write_text(
+    (targets / "demo").mkdir()
+    (targets / "demo" / "targets.toml").write_text(
         '[[target]]\nquantity = "fit.alpha"\npaper_value = 0.35\nsource = "Table 1"\n'
         'comparison = "relative"\ntolerance = 0.05\nmodes = ["quick", "full"]\n'
         '[[target]]\nquantity = "fit.beta"\npaper_value = 0.37\nsource = "Table 1"\n'

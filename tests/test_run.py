@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from notebook_factory import write_notebook
 
-from scalingkit import report, run
+from scalingkit import reporting as report
+from scalingkit import runner as run
 from scalingkit.cli import main as cli_main
 
 PARAMS = 'mode = "quick"\nn_starts = 10\ndelta = 1e-3\nfull_grid = False\nlabel = "x"'
@@ -83,7 +84,8 @@ def test_every_shipped_notebook_has_a_valid_parameters_cell() -> None:
 def test_failing_notebook_does_not_stop_the_others(tmp_path: Path, monkeypatch) -> None:
     targets = tmp_path / "targets"
     targets.mkdir()
-    (targets / "good_nb.toml").write_text(
+    (targets / "good_nb").mkdir()
+    (targets / "good_nb" / "targets.toml").write_text(
         '[[target]]\nquantity = "answer"\npaper_value = 42.0\nsource = "Table 9"\n'
         'comparison = "relative"\ntolerance = 0.01\nmodes = ["quick", "full"]\n'
     )
@@ -94,7 +96,7 @@ def test_failing_notebook_does_not_stop_the_others(tmp_path: Path, monkeypatch) 
     good = write_notebook(
         tmp_path / "good_nb.ipynb",
         'mode = "quick"\nscale = 1.0',
-        "from scalingkit import report\n"
+        "from scalingkit import reporting as report\n"
         "report.start('good_nb', mode=mode)\n"
         "report.record('answer', 42.0 * scale, uncertainty=0.5)\n"
         "report.save()\n"

@@ -11,15 +11,14 @@ import pytest
 import xarray as xr
 from notebook_factory import write_notebook
 
-from scalingkit import sweep
 from scalingkit.cli import main as cli_main
-from scalingkit.run import ParameterError, notebooks_dir
+from scalingkit.runner import ParameterError, notebooks_dir, sweep
 
 SMALL_PARAMETERS = 'x = 1.0\nlabel = "a"\nseed = 0\nfail_flag = ""\nmode = "quick"'
 SMALL_BODY = (
     "import os\n"
     "import numpy as np\n"
-    "from scalingkit import report\n"
+    "from scalingkit import reporting as report\n"
     'report.start("small_sweep_notebook", mode=mode, parameters={"x": x, "label": label})\n'
     "if fail_flag and os.path.exists(fail_flag) and x == 2.0:\n"
     '    raise RuntimeError(f"flagged failure at x={x}")\n'
@@ -225,7 +224,7 @@ def test_parse_grid_errors(spec: str, message: str) -> None:
 
 
 def test_cli_sweep_exit_codes(small_notebook: Path, tmp_path: Path, capsys) -> None:
-    from scalingkit.run import build_index
+    from scalingkit.runner import build_index
 
     reports = tmp_path / "reports"
     build_index(reports.mkdir() or reports)

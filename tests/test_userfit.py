@@ -14,9 +14,9 @@ import pytest
 import xarray as xr
 
 import scalingkit
-from scalingkit import userfit as uf
 from scalingkit.cli import main as cli_main
 from scalingkit.laws import ChinchillaLaw, KaplanLaw
+from scalingkit.runner import userfit as uf
 
 TRUTH = {"A": 482.0, "B": 2085.0, "E": 1.82, "alpha": 0.348, "beta": 0.366}
 # a few starts near the optimum keep each fit ~0.1 s; the preset grid is exercised by the notebook
@@ -152,8 +152,8 @@ def test_coverage_study_counts_intervals_that_hold_the_truth() -> None:
 def test_top_level_fit_law_is_the_high_level_api_and_imported_lazily() -> None:
     code = (
         "import sys, scalingkit; "
-        "assert 'scalingkit.userfit' not in sys.modules and 'pandas' not in sys.modules; "
-        "f = scalingkit.fit_law; assert f.__module__ == 'scalingkit.userfit'"
+        "assert 'scalingkit.runner.userfit' not in sys.modules and 'pandas' not in sys.modules; "
+        "f = scalingkit.fit_law; assert f.__module__ == 'scalingkit.runner.userfit'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     assert scalingkit.fit_law is uf.fit_law
@@ -341,7 +341,7 @@ def test_line_numbers_count_blank_lines_and_the_header(tmp_path: Path, capsys) -
 def test_failure_while_building_outputs_leaves_the_folder_unchanged(
     csv_path: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    from scalingkit.plots import userfit as figs
+    from scalingkit.runner.userfit import figures as figs
 
     out = tmp_path / "fit"
     out.mkdir()

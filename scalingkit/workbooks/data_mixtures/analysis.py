@@ -33,9 +33,9 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.stats import rankdata
 
-from . import fit as _fit
-from .data import MIXTURE_DOMAINS
-from .laws.mixture import AdditiveMixtureLaw, DataMixingLaw, JointMixtureLaw, MixtureLaw
+from ... import fit as _fit
+from ...data import MIXTURE_DOMAINS
+from ...laws.mixture import AdditiveMixtureLaw, DataMixingLaw, JointMixtureLaw, MixtureLaw
 
 __all__ = [
     "DOMAINS",

@@ -14,7 +14,7 @@ import seaborn as sns
 from matplotlib.colors import LogNorm
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from . import bootstrap_pairplot
+from ...plots import bootstrap_pairplot
 
 __all__ = ["plot_bootstrap", "plot_data", "plot_fit", "plot_frontier", "plot_residuals"]
 

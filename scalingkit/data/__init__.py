@@ -122,7 +122,7 @@ def registry_path() -> Path:
     override = os.environ.get(REGISTRY_ENV)
     if override:
         return Path(override)
-    repo_copy = Path(__file__).resolve().parents[1] / "data" / "registry.toml"
+    repo_copy = Path(__file__).resolve().parents[2] / "data" / "registry.toml"
     if repo_copy.is_file():
         return repo_copy
     return Path(__file__).resolve().parent / "_registry.toml"

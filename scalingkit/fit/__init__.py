@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .laws._base import ScalingLaw
+from ..laws._base import ScalingLaw
 
 __all__ = [
     "BootstrapResult",

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import data as _data
-from ._io import atomic_write_text
+from .. import data as _data
+from .._io import atomic_write_text
 
 __all__ = [
     "RESULTS_ENV",
@@ -200,13 +200,24 @@ class Target:
 
 
 def targets_dir() -> Path:
-    """Folder of the per-notebook targets files."""
-    return Path(__file__).resolve().parent / "targets"
+    """Folder holding one package per workbook, each with its ``targets.toml``."""
+    return Path(__file__).resolve().parents[1] / "workbooks"
+
+
+def workbook_package(notebook: str) -> str:
+    """Workbook package name of a notebook stem (a reading-order prefix such as ``00_`` dropped)."""
+    head, sep, rest = notebook.partition("_")
+    return rest if sep and head.isdigit() else notebook
+
+
+def targets_path(notebook: str) -> Path:
+    """``workbooks/<package>/targets.toml`` of a notebook stem."""
+    return targets_dir() / workbook_package(notebook) / "targets.toml"
 
 
 def load_targets(notebook: str, path: str | os.PathLike[str] | None = None) -> list[Target]:
-    """Read and validate ``targets/<notebook>.toml`` (an empty list if there is none)."""
-    path = Path(path) if path is not None else targets_dir() / f"{notebook}.toml"
+    """Read and validate the notebook's ``targets.toml`` (an empty list if there is none)."""
+    path = Path(path) if path is not None else targets_path(notebook)
     if not path.is_file():
         return []
     try:
@@ -351,7 +362,7 @@ def verdict() -> pd.DataFrame:
 
 
 def _git_commit() -> str:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],

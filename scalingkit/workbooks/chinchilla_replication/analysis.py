@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from . import fit
-from .laws import ChinchillaLaw
+from ... import fit
+from ...laws import ChinchillaLaw
 
 __all__ = [
     "CHINCHILLA_BUDGET",

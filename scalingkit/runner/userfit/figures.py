@@ -17,7 +17,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from . import bootstrap_pairplot
+from ...plots import bootstrap_pairplot
 
 __all__ = ["plot_bootstrap", "plot_fit", "plot_frontier", "plot_residuals"]
 

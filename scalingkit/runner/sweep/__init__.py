@@ -47,9 +47,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__, report
-from ._io import atomic_write_many
-from .run import ParameterError, read_parameters, resolve_parameters
+from ... import __version__
+from ... import reporting as report
+from ..._io import atomic_write_many
+from ..execute import ParameterError, read_parameters, resolve_parameters
 
 __all__ = [
     "SweepError",
@@ -185,7 +186,7 @@ def execute_point(
     """
     import socket
 
-    from .run import run_notebooks
+    from ..execute import run_notebooks
 
     with tempfile.TemporaryDirectory(prefix=f"scalingkit-sweep-{stem}-") as tmp:
         src = Path(tmp) / "in" / f"{stem}.ipynb"
@@ -632,7 +633,7 @@ def sensitivity_table(ds) -> pd.DataFrame:
 
 def render_sweep_report(ds, figure_png: bytes | None) -> str:
     """The sweep's HTML report (self-contained: the figure is embedded)."""
-    from .run import _CSS
+    from ..execute import _CSS
 
     esc = html.escape
     dims = list(ds["status"].dims)
@@ -685,8 +686,8 @@ def render_sweep_report(ds, figure_png: bytes | None) -> str:
 
 
 def _write_outputs(folder: Path, ds) -> None:
-    from .plots import figure_png
-    from .plots.sweep import sweep_facets
+    from ...plots import figure_png
+    from .figures import sweep_facets
 
     fig = sweep_facets(ds)
     png = figure_png(fig) if fig is not None else None

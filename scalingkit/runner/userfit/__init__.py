@@ -44,12 +44,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from ._io import atomic_write_many
-from .data import DataValidationError
-from .fit import FitResult, grid_starts
-from .fit import fit_law as _fit_arrays
-from .laws import ChinchillaLaw, KaplanLaw
+from ... import __version__
+from ..._io import atomic_write_many
+from ...data import DataValidationError
+from ...fit import FitResult, grid_starts
+from ...fit import fit_law as _fit_arrays
+from ...laws import ChinchillaLaw, KaplanLaw
 
 __all__ = [
     "COLUMN_ROLES",
@@ -462,7 +462,7 @@ def compute_optimal(law: str, params: Mapping[str, Any], compute: Any) -> dict[s
     ok = (al > 0) & (be > 0) & np.isfinite(A) & np.isfinite(B) & (A > 0) & (B > 0)
     with np.errstate(all="ignore"):
         if law == "chinchilla":
-            from .chinchilla import optimal_allocation
+            from ...workbooks.chinchilla_replication.analysis import optimal_allocation
 
             n, d = optimal_allocation({"A": A, "B": B, "E": E, "alpha": al, "beta": be}, C)
             loss = E + A * n ** (-al) + B * d ** (-be)
@@ -604,7 +604,7 @@ class UserFitResult(FitResult):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary: the fit, its data source, intervals and the allocation."""
-        from .fit import _jsonable
+        from ...fit import _jsonable
 
         d = super().to_dict()
         alloc = self.allocation()
@@ -848,7 +848,7 @@ def fit_law(
 
 
 def _png(fig) -> str:
-    from .plots import figure_png
+    from ...plots import figure_png
 
     return base64.b64encode(figure_png(fig)).decode("ascii")
 
@@ -856,7 +856,7 @@ def _png(fig) -> str:
 def report_figures(result: UserFitResult) -> dict[str, Any]:
     """The four standard figures (name -> matplotlib Figure; ``bootstrap`` absent without
     bootstrap draws)."""
-    from .plots import userfit as figs
+    from . import figures as figs
 
     pred = result.predictions()
     frontier = result.frontier()
@@ -901,7 +901,7 @@ def _table_html(df: pd.DataFrame, index: bool = True) -> str:
 
 def render_html(result: UserFitResult, figures: Mapping[str, str] | None = None) -> str:
     """Self-contained HTML report (figures as base64 PNG; ``figures``: name -> base64)."""
-    from . import report
+    from ... import reporting as report
 
     if figures is None:
         figures = {k: _png(f) for k, f in report_figures(result).items()}

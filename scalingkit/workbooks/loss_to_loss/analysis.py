@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import fit as _fit
-from .laws.kaplan import KaplanLaw, ShiftedPowerLaw, TranslatedKaplanLaw
+from ... import fit as _fit
+from ...laws.kaplan import KaplanLaw, ShiftedPowerLaw, TranslatedKaplanLaw
 
 __all__ = [
     "CORPORA",

@@ -28,8 +28,8 @@ from typing import Any
 import nbformat
 import pandas as pd
 
-from . import report
-from ._io import atomic_write_bytes, atomic_write_text
+from .. import reporting as report
+from .._io import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "KERNEL_NAME",
@@ -75,7 +75,7 @@ class ParameterError(ValueError):
 
 def notebooks_dir() -> Path:
     """The repository's ``notebooks/`` folder (found from the package, not the working dir)."""
-    return Path(__file__).resolve().parents[1] / "notebooks"
+    return Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def discover_notebooks(names: Sequence[str] = ()) -> list[Path]:
@@ -351,7 +351,7 @@ def run_notebooks(
                 outcome.html = atomic_write_text(out / f"{stem}.html", _render_html(nb))
             if outcome.ok and not results_tmp.is_file():
                 outcome.ok = False
-                outcome.error = "the notebook did not call scalingkit.report.save()"
+                outcome.error = "the notebook did not call scalingkit.reporting.save()"
             if outcome.ok:
                 results = json.loads(results_tmp.read_text())
             else:
@@ -399,7 +399,7 @@ def build_scorecard(
     """
     results = _load_results(out) if results is None else results
     known = set(notebooks) if notebooks is not None else set()
-    known |= {p.stem for p in report.targets_dir().glob("*.toml")}
+    known |= {p.parent.name for p in report.targets_dir().glob("*/targets.toml")}
     known |= set(results)
     frames = []
     for stem in sorted(known):

@@ -1,0 +1,1 @@
+"""Workbook package of ``notebooks/chinchilla_replication.ipynb``."""

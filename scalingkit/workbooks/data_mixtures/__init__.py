@@ -1,0 +1,1 @@
+"""Workbook package of ``notebooks/data_mixtures.ipynb``."""

@@ -1,0 +1,1 @@
+"""Workbook package of ``notebooks/00_data_tour.ipynb``."""

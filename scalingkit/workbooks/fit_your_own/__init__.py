@@ -1,0 +1,1 @@
+"""Workbook package of ``notebooks/fit_your_own.ipynb``."""

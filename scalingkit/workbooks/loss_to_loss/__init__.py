@@ -1,0 +1,1 @@
+"""Workbook package of ``notebooks/loss_to_loss.ipynb``."""
