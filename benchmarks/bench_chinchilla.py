@@ -42,7 +42,7 @@ def run_ours(N, D, L, idx, starts, n_boot):
     law = ChinchillaLaw()
     X = {"params": N[idx], "tokens": D[idx]}
     t0, c0 = time.perf_counter(), time.process_time()
-    res = fit.fit_law(law, X, L[idx], starts, method="L-BFGS-B")
+    res = fit.fit_multistart(law, X, L[idx], starts, method="L-BFGS-B")
     t1, c1 = time.perf_counter(), time.process_time()
     bs = fit.bootstrap(
         law, X, L[idx], ref.HOFFMANN_UNROUNDED, n_bootstrap=n_boot, seed=42, method="BFGS"

@@ -84,7 +84,14 @@ def main() -> None:
         out = []
         for *_, X, y in probs:
             ms = fit.minimize_multistart(
-                law, X, y, starts, delta=DELTA, reduction="mean", gtol=args.gtol, ftol=args.ftol
+                law,
+                X,
+                y,
+                starts,
+                huber_delta=DELTA,
+                reduction="mean",
+                gtol=args.gtol,
+                ftol=args.ftol,
             )
             i = ms.best()
             out.append((float(ms.objective[i]), ms.theta[i]))

@@ -17,7 +17,7 @@ cli       the ``scalingkit`` command
 
 from typing import Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["__version__", "fit_law"]
 

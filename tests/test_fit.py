@@ -50,7 +50,7 @@ def test_objective_gradient_matches_finite_differences(reduction):
     law, X, y = _synthetic(noise=0.02)
     w = np.random.default_rng(3).integers(0, 3, size=(4, 80)).astype(float)
     theta = _starts(4) * 0.5 + TRUE * 0.5
-    obj = fit._Objective(law, X, y, delta=1e-2, reduction=reduction, weights=w, n_starts=4)
+    obj = fit._Objective(law, X, y, huber_delta=1e-2, reduction=reduction, weights=w, n_starts=4)
     idx = np.arange(4)
     v, g = obj.value_grad(theta, idx)
     np.testing.assert_allclose(v, obj.value(theta, idx), rtol=1e-12)
@@ -71,7 +71,7 @@ def test_mean_reduction_is_sum_over_total_weight():
 
 def test_recovers_known_parameters_from_noise_free_data():
     law, X, y = _synthetic()
-    res = fit.fit_law(law, X, y, _starts(), delta=1e-3, gtol=1e-10, ftol=0.0)
+    res = fit.fit_multistart(law, X, y, _starts(), huber_delta=1e-3, gtol=1e-10, ftol=0.0)
     assert res.converged
     np.testing.assert_allclose(res.theta, TRUE, rtol=1e-4, atol=1e-4)
     assert res.objective < 1e-12
@@ -96,7 +96,7 @@ def test_non_converged_starts_are_reported():
     ms = fit.minimize_multistart(law, X, y, _starts(5), maxiter=2)
     assert not ms.converged.any()
     assert set(ms.message) == {"maximum number of iterations reached"}
-    res = fit.fit_law(law, X, y, _starts(5), maxiter=2)
+    res = fit.fit_multistart(law, X, y, _starts(5), maxiter=2)
     assert res.converged is False
     assert "no start converged" in res.message
     assert "NOT converged" in res._repr_html_()
@@ -167,7 +167,7 @@ def test_threads_do_not_change_results(monkeypatch):
 
 def test_fit_result_exports():
     law, X, y = _synthetic(noise=0.02)
-    res = fit.fit_law(law, X, y, _starts(4), n_bootstrap=20, seed=1)
+    res = fit.fit_multistart(law, X, y, _starts(4), n_bootstrap=20, seed=1)
     fr = res.to_frame()
     assert list(fr.index) == ["A", "B", "E", "alpha", "beta"]
     assert {"estimate", "se", "ci_low", "ci_high"} <= set(fr.columns)
@@ -188,7 +188,7 @@ def test_fit_result_exports():
     [
         ({"method": "Nelder-Mead"}, "method"),
         ({"reduction": "median"}, "reduction"),
-        ({"delta": -1.0}, "delta"),
+        ({"huber_delta": -1.0}, "huber_delta"),
         ({"weights": np.ones(3)}, "weights"),
     ],
 )
@@ -231,8 +231,8 @@ def test_mean_reduction_defaults_stop_where_the_sum_objective_does() -> None:
     X = {"params": runs["params"].to_numpy(), "tokens": runs["tokens"].to_numpy()}
     y = runs["eval/fineweb_100b_val/CrossEntropyLoss"].to_numpy()
     law = KaplanLaw()
-    by_sum = fit.fit_law(law, X, y, law.initial_grid(), reduction="sum")
-    by_mean = fit.fit_law(law, X, y, law.initial_grid(), reduction="mean")
+    by_sum = fit.fit_multistart(law, X, y, law.initial_grid(), reduction="sum")
+    by_mean = fit.fit_multistart(law, X, y, law.initial_grid(), reduction="mean")
     assert by_sum.converged and by_mean.converged
     assert by_mean.params["E"] == pytest.approx(by_sum.params["E"], rel=1e-3)
     assert by_mean.objective == pytest.approx(by_sum.objective / len(y), rel=1e-6)

@@ -142,7 +142,9 @@ def test_additive_law_recovers_known_parameters():
         "weights": rng.dirichlet(np.ones(K), n),
     }
     y = law.predict(true, X) * np.exp(rng.normal(0.0, 1e-4, n))
-    res = fit.fit_law(law, X, y, law.random_starts(24, seed=5), delta=1e-3, bounds=law.bounds())
+    res = fit.fit_multistart(
+        law, X, y, law.random_starts(24, seed=5), huber_delta=1e-3, bounds=law.bounds()
+    )
     assert res.converged
     nat = law.natural(true)
     for key in ("E", "alpha", "beta", "gamma_d0", "gamma_d1", "gamma_d2", "gamma_d3"):
@@ -168,11 +170,11 @@ def test_joint_law_fit_improves_on_additive_when_data_are_joint():
     }
     y = joint.predict(true, X) * np.exp(rng.normal(0.0, 1e-4, n))
     add = AdditiveMixtureLaw(K)
-    ra = fit.fit_law(add, X, y, add.random_starts(16, seed=7), bounds=add.bounds())
+    ra = fit.fit_multistart(add, X, y, add.random_starts(16, seed=7), bounds=add.bounds())
     s0 = joint.from_additive(ra.theta)
     starts = s0 + np.random.default_rng(8).normal(0, 0.1, (8, joint.n_params))
     starts[0] = s0
-    rj = fit.fit_law(joint, X, y, starts, bounds=joint.bounds())
+    rj = fit.fit_multistart(joint, X, y, starts, bounds=joint.bounds())
     assert rj.objective < 0.5 * ra.objective
     assert mx.mre(joint.predict(rj.theta, X), y) < 0.1
 

@@ -24,6 +24,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import (
+    DataError,
+    DataUnavailableError,
+    DataValidationError,
+    HashMismatchError,
+    UnknownDataKeyError,
+)
+
 __all__ = [
     "CACHE_DIR_ENV",
     "DATA_DIR_ENV",
@@ -71,26 +79,6 @@ _REQUIRED_FIELDS = (
 
 # Files verified in this process, in the order they were first loaded: key -> provenance.
 _USED: dict[str, dict[str, str]] = {}
-
-
-class DataError(Exception):
-    """Base class of every data error; its message is one line naming the file and the fix."""
-
-
-class UnknownDataKeyError(DataError):
-    """A key that is not in the registry."""
-
-
-class HashMismatchError(DataError):
-    """A file whose sha256 differs from the registry's."""
-
-
-class DataUnavailableError(DataError):
-    """A file that is neither in the mirror nor in the cache, and could not be downloaded."""
-
-
-class DataValidationError(DataError, ValueError):
-    """A table missing expected columns, or holding values a scaling law cannot take."""
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ __all__ = [
     "bootstrap",
     "bootstrap_weights",
     "default_tolerances",
-    "fit_law",
+    "fit_multistart",
     "grid_starts",
     "huber",
     "huber_grad",
@@ -84,7 +84,7 @@ def _pool(n: int) -> ThreadPoolExecutor:
 # Huber loss
 
 
-def huber(r: Any, delta: float = 1e-3) -> np.ndarray:
+def huber(r: Any, huber_delta: float = 1e-3) -> np.ndarray:
     r"""Huber loss, elementwise.
 
     .. math:: h_\delta(r) = \tfrac12 r^2 \text{ if } |r| \le \delta,\;
@@ -94,12 +94,12 @@ def huber(r: Any, delta: float = 1e-3) -> np.ndarray:
     """
     r = np.asarray(r, dtype=float)
     a = np.abs(r)
-    return np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
+    return np.where(a <= huber_delta, 0.5 * r * r, huber_delta * (a - 0.5 * huber_delta))
 
 
-def huber_grad(r: Any, delta: float = 1e-3) -> np.ndarray:
-    """Derivative of :func:`huber`: ``clip(r, -delta, delta)``."""
-    return np.clip(np.asarray(r, dtype=float), -delta, delta)
+def huber_grad(r: Any, huber_delta: float = 1e-3) -> np.ndarray:
+    """Derivative of :func:`huber`: ``clip(r, -huber_delta, huber_delta)``."""
+    return np.clip(np.asarray(r, dtype=float), -huber_delta, huber_delta)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ class _Objective:
         X: Mapping[str, Any],
         y: Any,
         *,
-        delta: float,
+        huber_delta: float,
         reduction: str,
         weights: Any,
         n_starts: int,
@@ -124,8 +124,8 @@ class _Objective:
             raise TypeError(f"law: expected a ScalingLaw, got {type(law).__name__}")
         if reduction not in ("sum", "mean"):
             raise ValueError(f"reduction: expected 'sum' or 'mean', got {reduction!r}")
-        if not (np.isfinite(delta) and delta > 0):
-            raise ValueError(f"delta: must be a positive number, got {delta!r}")
+        if not (np.isfinite(huber_delta) and huber_delta > 0):
+            raise ValueError(f"huber_delta: must be a positive number, got {huber_delta!r}")
         self.law = law
         self.Z = law.prepare(X)
         n = law.n_obs(self.Z)
@@ -137,7 +137,7 @@ class _Objective:
         self.logy = np.log(yv)
         self.n = n
         self.P = law.n_params
-        self.delta = float(delta)
+        self.huber_delta = float(huber_delta)
         self.reduction = reduction
         self.per_start = False
         if weights is None:
@@ -178,7 +178,7 @@ class _Objective:
     def value(self, theta: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Objective for rows ``theta`` (k, P) of starts ``idx`` (k,)."""
         f = self.law._log_predict(theta, self.Z)
-        h = huber(self.logy[None, :] - f, self.delta)
+        h = huber(self.logy[None, :] - f, self.huber_delta)
         w = self._weights(idx)
         v = h.sum(axis=1) if w is None else np.einsum("sn,sn->s", w, h)
         if self.norm is not None:
@@ -223,8 +223,8 @@ class _Objective:
     ) -> tuple[np.ndarray, np.ndarray]:
         f, pullback = self.law._log_predict_pullback(theta, self.Z)
         r = np.subtract(self.logy[None, :], f, out=f)
-        psi = np.clip(r, -self.delta, self.delta)
-        # Huber: h = psi * (r - psi / 2)  (= r^2/2 inside, delta(|r| - delta/2) outside)
+        psi = np.clip(r, -self.huber_delta, self.huber_delta)
+        # Huber: h = psi * (r - psi / 2)  (= r^2/2 inside, huber_delta(|r| - huber_delta/2) outside)
         h = np.multiply(psi, -0.5)
         h += r
         h *= psi
@@ -247,7 +247,7 @@ def objective(
     X: Mapping[str, Any],
     y: Any,
     *,
-    delta: float = 1e-3,
+    huber_delta: float = 1e-3,
     reduction: str = "sum",
     weights: Any = None,
 ) -> np.ndarray | float:
@@ -255,7 +255,9 @@ def objective(
     th = np.asarray(theta, dtype=float)
     th2 = th[None, :] if th.ndim == 1 else th
     w = None if weights is None else np.asarray(weights, dtype=float)
-    obj = _Objective(law, X, y, delta=delta, reduction=reduction, weights=w, n_starts=th2.shape[0])
+    obj = _Objective(
+        law, X, y, huber_delta=huber_delta, reduction=reduction, weights=w, n_starts=th2.shape[0]
+    )
     v = obj.value(th2, np.arange(th2.shape[0]))
     return float(v[0]) if th.ndim == 1 else v
 
@@ -375,7 +377,7 @@ def minimize_multistart(
     y: Any,
     starts: Any,
     *,
-    delta: float = 1e-3,
+    huber_delta: float = 1e-3,
     reduction: str = "sum",
     weights: Any = None,
     method: str = "L-BFGS-B",
@@ -397,7 +399,7 @@ def minimize_multistart(
     starts : array_like (S, P) or (P,)
         Initial values in the law's fitted parametrisation. A single start is broadcast to all
         rows of a 2-D ``weights``.
-    delta : float
+    huber_delta : float
         Huber threshold δ on log residuals.
     reduction : {"sum", "mean"}
         Sum of per-point losses (Besiroglu et al.'s correction) or their weighted mean.
@@ -443,7 +445,7 @@ def minimize_multistart(
     if maxiter is None:
         maxiter = 15000 if method == "L-BFGS-B" else 200 * P
     bnd = _check_bounds(bounds, P)
-    fun = _Objective(law, X, y, delta=delta, reduction=reduction, weights=w, n_starts=S)
+    fun = _Objective(law, X, y, huber_delta=huber_delta, reduction=reduction, weights=w, n_starts=S)
     gtol, ftol = default_tolerances(
         reduction, fun.n if w is None else w.sum(axis=-1).mean(), gtol, ftol
     )
@@ -684,7 +686,7 @@ def bootstrap(
     *,
     n_bootstrap: int = 1000,
     seed: int | None = None,
-    delta: float = 1e-3,
+    huber_delta: float = 1e-3,
     reduction: str = "sum",
     method: str = "BFGS",
     resample_weights: Any = None,
@@ -715,7 +717,15 @@ def bootstrap(
     if st.ndim == 1:
         st = np.repeat(st[None, :], W.shape[0], axis=0)
     ms = minimize_multistart(
-        law, X, y, st, delta=delta, reduction=reduction, weights=W, method=method, **kwargs
+        law,
+        X,
+        y,
+        st,
+        huber_delta=huber_delta,
+        reduction=reduction,
+        weights=W,
+        method=method,
+        **kwargs,
     )
     nat = pd.DataFrame({k: np.asarray(v) for k, v in law.natural(ms.theta).items()})
     return BootstrapResult(
@@ -730,7 +740,7 @@ def bootstrap(
 
 
 # ---------------------------------------------------------------------------------------------
-# FitResult and fit_law
+# FitResult and fit_multistart
 
 
 def _jsonable(v: Any) -> Any:
@@ -766,7 +776,7 @@ class FitResult:
         Whether the reported start converged (False if no start did).
     n_starts, n_converged : int
     n_obs : int
-    delta : float
+    huber_delta : float
     reduction, method : str
     message : str
     multistart : MultiStartResult
@@ -787,7 +797,7 @@ class FitResult:
     n_starts: int
     n_converged: int
     n_obs: int
-    delta: float
+    huber_delta: float
     reduction: str
     method: str
     message: str
@@ -826,7 +836,7 @@ class FitResult:
             "n_starts": self.n_starts,
             "n_converged": self.n_converged,
             "n_obs": self.n_obs,
-            "delta": self.delta,
+            "huber_delta": self.huber_delta,
             "reduction": self.reduction,
             "method": self.method,
             "message": self.message,
@@ -868,7 +878,7 @@ class FitResult:
         status = "converged" if self.converged else "NOT converged"
         head = (
             f"<p><b>{self.law.name}</b> fit on {self.n_obs} points: objective "
-            f"{self.objective:.6g} ({self.reduction} of Huber δ={self.delta:g}), {status}; "
+            f"{self.objective:.6g} ({self.reduction} of Huber δ={self.huber_delta:g}), {status}; "
             f"{self.n_converged}/{self.n_starts} starts converged ({self.method})"
         )
         if self.bootstrap is not None:
@@ -912,13 +922,13 @@ def _summarise_bootstrap(law: ScalingLaw, bs: BootstrapResult, keep_all: bool):
     return se, ci, cov, cov_theta
 
 
-def fit_law(
+def fit_multistart(
     law: ScalingLaw,
     X: Mapping[str, Any],
     y: Any,
     starts: Any,
     *,
-    delta: float = 1e-3,
+    huber_delta: float = 1e-3,
     reduction: str = "sum",
     method: str = "L-BFGS-B",
     weights: Any = None,
@@ -938,7 +948,7 @@ def fit_law(
     losses ``y`` and an explicit ``(S, P)`` array of starts. To fit a CSV file or DataFrame of
     runs with a preset law, its grid, input validation and the compute-optimal allocation, use
     the high-level ``scalingkit.fit_law(df, law="chinchilla", ...)``
-    (:func:`scalingkit.userfit.fit_law`, also ``scalingkit fit``).
+    (:func:`scalingkit.runner.userfit.fit_law`, also ``scalingkit fit``).
 
     The reported fit is the lowest objective among converged starts (as in Besiroglu et al.
     2024, arXiv 2404.10102, Sec. 3, who keep the best successful L-BFGS-B run). If no start
@@ -946,7 +956,7 @@ def fit_law(
 
     Parameters
     ----------
-    law, X, y, starts, delta, reduction, method, weights, bounds, maxiter, gtol, ftol
+    law, X, y, starts, huber_delta, reduction, method, weights, bounds, maxiter, gtol, ftol
         See :func:`minimize_multistart`. ``weights`` here must be ``(n,)`` (shared).
     n_bootstrap : int
         Number of resamples (0: none).
@@ -967,17 +977,27 @@ def fit_law(
     if bootstrap_keep not in ("all", "converged"):
         raise ValueError(f"bootstrap_keep: expected 'all' or 'converged', got {bootstrap_keep!r}")
     if weights is not None and np.ndim(weights) != 1:
-        raise ValueError("weights: fit_law takes shared (n,) weights; use bootstrap() for (B, n)")
+        raise ValueError(
+            "weights: fit_multistart takes shared (n,) weights; use bootstrap() for (B, n)"
+        )
     opts = {"maxiter": maxiter, "gtol": gtol, "ftol": ftol, "bounds": bounds}
     ms = minimize_multistart(
-        law, X, y, starts, delta=delta, reduction=reduction, weights=weights, method=method, **opts
+        law,
+        X,
+        y,
+        starts,
+        huber_delta=huber_delta,
+        reduction=reduction,
+        weights=weights,
+        method=method,
+        **opts,
     )
     i = ms.best(converged_only=True)
     conv = i >= 0
     if not conv:
         i = ms.best(converged_only=False)
         if i < 0:
-            raise RuntimeError(f"fit_law: no start of {law.name} reached a finite objective")
+            raise RuntimeError(f"fit_multistart: no start of {law.name} reached a finite objective")
         msg = f"no start converged; reporting the lowest objective ({ms.message[i]})"
     else:
         msg = f"best of {ms.n_converged} converged starts: {ms.message[i]}"
@@ -992,7 +1012,7 @@ def fit_law(
         n_starts=int(ms.theta.shape[0]),
         n_converged=ms.n_converged,
         n_obs=int(np.asarray(y).shape[0]),
-        delta=float(delta),
+        huber_delta=float(huber_delta),
         reduction=reduction,
         method=method,
         message=msg,
@@ -1009,7 +1029,7 @@ def fit_law(
             st,
             n_bootstrap=n_bootstrap,
             seed=seed,
-            delta=delta,
+            huber_delta=huber_delta,
             reduction=reduction,
             method=bootstrap_method,
             maxiter=None if bootstrap_method != method else maxiter,

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .. import data as _data
 from .._io import atomic_write_text
+from ..errors import TargetsError
 
 __all__ = [
     "RESULTS_ENV",
@@ -66,10 +67,6 @@ _PACKAGES = (
     "papermill",
     "pooch",
 )
-
-
-class TargetsError(ValueError):
-    """A malformed targets file (one line naming the file and the entry)."""
 
 
 @dataclass

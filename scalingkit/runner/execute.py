@@ -30,6 +30,7 @@ import pandas as pd
 
 from .. import reporting as report
 from .._io import atomic_write_bytes, atomic_write_text
+from ..errors import ParameterError
 
 __all__ = [
     "KERNEL_NAME",
@@ -63,10 +64,6 @@ SCORECARD_COLUMNS = [
 # The results path reaches the kernel through the environment, which is process-wide: notebooks
 # run from several threads of one process (e.g. a multi-threaded Dask worker) take turns.
 _ENV_LOCK = threading.Lock()
-
-
-class ParameterError(ValueError):
-    """An unknown or unparsable notebook parameter (one line naming notebook and parameter)."""
 
 
 # ---------------------------------------------------------------------------------------------

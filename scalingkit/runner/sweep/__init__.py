@@ -47,9 +47,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ... import __version__
 from ... import reporting as report
 from ..._io import atomic_write_many
+from ..._version import __version__
+from ...errors import SweepError
 from ..execute import ParameterError, read_parameters, resolve_parameters
 
 __all__ = [
@@ -69,10 +70,6 @@ __all__ = [
 POINT_FILE = "point.json"
 #: How long to wait for a Dask scheduler to answer before giving up.
 SCHEDULER_TIMEOUT = "20s"
-
-
-class SweepError(RuntimeError):
-    """The sweep could not run at all (e.g. the Dask scheduler is unreachable)."""
 
 
 # ---------------------------------------------------------------------------------------------

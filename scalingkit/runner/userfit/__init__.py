@@ -4,7 +4,7 @@ This is the high-level entry point for a user's data (a CSV file or a DataFrame 
 training run). It validates the table, fits a preset law with the papers' own objective and
 initial grids, bootstraps the runs, derives the compute-optimal allocation, and writes a result
 folder (``fit.json``, ``fit.nc``, ``report.html``). The low-level engine it calls is
-:func:`scalingkit.fit.fit_law` (any :class:`~scalingkit.laws.ScalingLaw`, arrays in, no
+:func:`scalingkit.fit.fit_multistart` (any :class:`~scalingkit.laws.ScalingLaw`, arrays in, no
 validation of files, no allocation, no outputs).
 
 Presets (formula, objective and the paper's initial grid):
@@ -44,11 +44,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ... import __version__
 from ..._io import atomic_write_many
+from ..._version import __version__
 from ...data import DataValidationError
+from ...errors import FitInputError
 from ...fit import FitResult, grid_starts
-from ...fit import fit_law as _fit_arrays
+from ...fit import fit_multistart as _fit_arrays
 from ...laws import ChinchillaLaw, KaplanLaw
 
 __all__ = [
@@ -150,10 +151,6 @@ _NA_STRINGS = frozenset(
         "null",
     )
 )
-
-
-class FitInputError(DataValidationError):
-    """Bad input to :func:`fit_law` / ``scalingkit fit``: one line naming file, column, row."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -618,7 +615,7 @@ class UserFitResult(FitResult):
                 "source_sha256": self.source_sha256,
                 "columns": dict(self.columns),
                 "seed": self.seed,
-                "huber_delta": self.delta,
+                "huber_delta": self.huber_delta,
                 "confidence_level": LEVEL,
                 "data": {
                     "n_runs": len(self.runs),
@@ -674,7 +671,7 @@ class UserFitResult(FitResult):
             "n_starts": int(self.n_starts),
             "n_converged": int(self.n_converged),
             "n_runs": len(self.runs),
-            "huber_delta": float(self.delta),
+            "huber_delta": float(self.huber_delta),
             "reduction": self.reduction,
             "method": self.method,
             "seed": int(self.seed),
@@ -694,7 +691,7 @@ class UserFitResult(FitResult):
         lines = [
             f"{self.preset}: {self.formula}, fitted to {len(self.runs)} runs from {self.source} "
             f"(columns {self.columns_text()})",
-            f"Huber δ={self.delta:g} on log loss ({self.reduction}); {self.n_converged}/"
+            f"Huber δ={self.huber_delta:g} on log loss ({self.reduction}); {self.n_converged}/"
             f"{self.n_starts} starts converged; best start: {self.status}",
         ]
         if not self.converged:
@@ -752,7 +749,7 @@ def fit_law(
 
     High-level API, exported as ``scalingkit.fit_law``: validates the table, fits with the
     paper's objective and grid, bootstraps, and attaches the compute-optimal allocation. (The
-    low-level engine is :func:`scalingkit.fit.fit_law`, which takes a law object, arrays and
+    low-level engine is :func:`scalingkit.fit.fit_multistart`, which takes a law object, arrays and
     starts.) The objective is :math:`\sum_i \mathrm{Huber}_\delta(\log L_i - \log \hat L_i)`
     (mean for ``kaplan``), as in Hoffmann et al. 2022 (arXiv:2203.15556, Eq. 3) and Besiroglu
     et al. 2024 (arXiv:2404.10102, Eq. 2); the reported fit is the best converged start.
@@ -823,7 +820,7 @@ def fit_law(
         X,
         runs["loss"].to_numpy(),
         grid_starts(model, values),
-        delta=float(huber_delta),
+        huber_delta=float(huber_delta),
         reduction=preset["reduction"],
         n_bootstrap=int(n_bootstrap),
         seed=int(seed),
@@ -939,7 +936,7 @@ def render_html(result: UserFitResult, figures: Mapping[str, str] | None = None)
         {
             "value": [
                 result.status,
-                f"{result.objective:.6g} ({result.reduction} of Huber, δ = {result.delta:g})",
+                f"{result.objective:.6g} ({result.reduction} of Huber, δ = {result.huber_delta:g})",
                 f"{result.n_converged} / {result.n_starts}",
                 result.method,
                 result.message,
@@ -979,7 +976,7 @@ def render_html(result: UserFitResult, figures: Mapping[str, str] | None = None)
 {status}
 <h2>Law</h2>
 <p><code>{e(result.formula)}</code> ({e(result.citation)}), fitted by minimising the
-{e(result.reduction)} of Huber(δ = {result.delta:g}) losses of log residuals from
+{e(result.reduction)} of Huber(δ = {result.huber_delta:g}) losses of log residuals from
 {result.n_starts} starts ({e(result.method)}); the reported fit is the best converged start.
 Intervals are 95% percentile intervals over {0 if boot is None else len(boot.converged)}
 bootstrap refits (runs resampled with replacement).</p>

@@ -130,7 +130,7 @@ def fit_approach3(
     starts: np.ndarray,
     *,
     n_drop: int = 5,
-    delta: float = 1e-3,
+    huber_delta: float = 1e-3,
     n_bootstrap: int = 0,
     seed: int | None = 42,
     bootstrap_start: np.ndarray | None = HOFFMANN_UNROUNDED,
@@ -143,12 +143,12 @@ def fit_approach3(
     (Hoffmann's unrounded estimate, as the authors do).
     """
     X, y = law_inputs(drop_highest_loss(df, n_drop))
-    return fit.fit_law(
+    return fit.fit_multistart(
         _LAW,
         X,
         y,
         starts,
-        delta=delta,
+        huber_delta=huber_delta,
         reduction="sum",
         method="L-BFGS-B",
         n_bootstrap=n_bootstrap,
@@ -179,7 +179,9 @@ def wald_test(theta_hat: Any, theta_0: Any, cov: Any) -> dict[str, float]:
     return {"chi2": chi2, "dof": int(d.size), "p_value": float(stats.chi2.sf(chi2, d.size))}
 
 
-def huber_loglik(theta: Any, X: Mapping[str, Any], y: Any, delta: float = 1e-3) -> dict[str, float]:
+def huber_loglik(
+    theta: Any, X: Mapping[str, Any], y: Any, huber_delta: float = 1e-3
+) -> dict[str, float]:
     r"""Maximum over the scale σ of the Huber log-likelihood of log residuals.
 
     The density is ``exp(-h_δ(r/σ)) / (σ Z_δ)`` with
@@ -188,12 +190,13 @@ def huber_loglik(theta: Any, X: Mapping[str, Any], y: Any, delta: float = 1e-3) 
     """
     r = np.log(np.asarray(y, float)) - _LAW.log_predict(theta, X)
     logZ = np.log(
-        np.sqrt(2 * np.pi) * (1 - 2 * stats.norm.sf(delta)) + 2 * np.exp(-0.5 * delta**2) / delta
+        np.sqrt(2 * np.pi) * (1 - 2 * stats.norm.sf(huber_delta))
+        + 2 * np.exp(-0.5 * huber_delta**2) / huber_delta
     )
 
     def nll(log_s: float) -> float:
         s = np.exp(log_s)
-        return float(np.sum(fit.huber(r / s, delta)) + r.size * (logZ + log_s))
+        return float(np.sum(fit.huber(r / s, huber_delta)) + r.size * (logZ + log_s))
 
     scale0 = np.log(max(np.median(np.abs(r)), 1e-12))
     res = optimize.minimize_scalar(nll, bracket=(scale0 - 5, scale0 + 5))
@@ -201,7 +204,7 @@ def huber_loglik(theta: Any, X: Mapping[str, Any], y: Any, delta: float = 1e-3) 
 
 
 def fit_huber_likelihood(
-    X: Mapping[str, Any], y: Any, theta0: Any = HOFFMANN_UNROUNDED, delta: float = 1e-3
+    X: Mapping[str, Any], y: Any, theta0: Any = HOFFMANN_UNROUNDED, huber_delta: float = 1e-3
 ) -> dict[str, Any]:
     r"""Maximum-likelihood fit of ``(theta, σ)`` under the Huber density of :func:`huber_loglik`.
 
@@ -214,7 +217,8 @@ def fit_huber_likelihood(
     logy = np.log(yv)
     n = yv.size
     logZ = np.log(
-        np.sqrt(2 * np.pi) * (1 - 2 * stats.norm.sf(delta)) + 2 * np.exp(-0.5 * delta**2) / delta
+        np.sqrt(2 * np.pi) * (1 - 2 * stats.norm.sf(huber_delta))
+        + 2 * np.exp(-0.5 * huber_delta**2) / huber_delta
     )
     Z = _LAW.prepare(X)
 
@@ -222,8 +226,8 @@ def fit_huber_likelihood(
         f, J = _LAW._log_predict_grad(p[None, :5], Z)
         s = np.exp(p[5])
         z = (logy - f[0]) / s
-        psi = fit.huber_grad(z, delta)
-        val = float(np.sum(fit.huber(z, delta)) + n * (logZ + p[5]))
+        psi = fit.huber_grad(z, huber_delta)
+        val = float(np.sum(fit.huber(z, huber_delta)) + n * (logZ + p[5]))
         g = np.empty(6)
         g[:5] = -(psi / s) @ J[0]
         g[5] = -float(psi @ z) + n
@@ -241,11 +245,11 @@ def fit_huber_likelihood(
 
 
 def likelihood_ratio_test(
-    theta_hat: Any, theta_0: Any, X: Mapping[str, Any], y: Any, delta: float = 1e-3
+    theta_hat: Any, theta_0: Any, X: Mapping[str, Any], y: Any, huber_delta: float = 1e-3
 ) -> dict[str, float]:
     """Likelihood-ratio test (5 dof) of ``theta_0`` vs ``theta_hat`` under :func:`huber_loglik`."""
-    l1 = huber_loglik(theta_hat, X, y, delta)
-    l0 = huber_loglik(theta_0, X, y, delta)
+    l1 = huber_loglik(theta_hat, X, y, huber_delta)
+    l0 = huber_loglik(theta_0, X, y, huber_delta)
     lr = 2.0 * (l1["loglik"] - l0["loglik"])
     dof = int(np.size(theta_hat))
     return {
@@ -531,13 +535,13 @@ def robustness_table(
 ) -> pd.DataFrame:
     """Approach-3 fits for every (points dropped, Huber δ) pair, one row each."""
     rows = []
-    for n_drop, delta in product(drops, deltas):
-        r = fit_approach3(df, starts, n_drop=n_drop, delta=delta)
+    for n_drop, huber_delta in product(drops, deltas):
+        r = fit_approach3(df, starts, n_drop=n_drop, huber_delta=huber_delta)
         rows.append(
             {
                 "n_drop": n_drop,
                 "n_points": r.n_obs,
-                "delta": delta,
+                "huber_delta": huber_delta,
                 **r.params,
                 "a": float(exponent_a(r.params)),
                 "tokens_per_param": float(tokens_per_parameter(r.params, compute)),

@@ -7,7 +7,7 @@ The workbook's logic, in the order of the procedure:
    mixtures are the fit set; every larger size is an extrapolation set (1.2B, 2.7B).
 2. :func:`fit_mixture_laws` fits, per target domain, the additive law and (warm-started from it)
    the joint law of :mod:`scalingkit.laws.mixture` with the shared multi-start fitter
-   (:func:`scalingkit.fit.fit_law`): Huber(δ) on ``log L``, sum reduction, L-BFGS-B with bounds,
+   (:func:`scalingkit.fit.fit_multistart`): Huber(δ) on ``log L``, sum reduction, L-BFGS-B with bounds,
    bootstrap over runs. Runs whose target loss is missing are dropped from that target's fit
    only, and counted.
 3. :func:`evaluate` gives the mean relative error (MRE, %) per target, law and evaluation set;
@@ -205,17 +205,17 @@ def _fit_one(
     y: np.ndarray,
     starts: np.ndarray,
     *,
-    delta: float,
+    huber_delta: float,
     n_bootstrap: int,
     seed: int,
     maxiter: int,
 ) -> _fit.FitResult:
-    return _fit.fit_law(
+    return _fit.fit_multistart(
         law,
         X,
         y,
         starts,
-        delta=delta,
+        huber_delta=huber_delta,
         reduction="sum",
         method="L-BFGS-B",
         bounds=law.bounds(),
@@ -234,7 +234,7 @@ def fit_mixture_laws(
     n_starts: int = 16,
     n_joint_starts: int = 8,
     n_bootstrap: int = 0,
-    delta: float = 1e-3,
+    huber_delta: float = 1e-3,
     maxiter: int = 1000,
     seed: int = 0,
 ) -> dict[tuple[str, str], MixtureFit]:
@@ -279,7 +279,7 @@ def fit_mixture_laws(
             X,
             y,
             add.random_starts(n_starts, seed=seed + 1000 * ti),
-            delta=delta,
+            huber_delta=huber_delta,
             n_bootstrap=n_bootstrap,
             seed=seed + ti,
             maxiter=maxiter,
@@ -302,7 +302,7 @@ def fit_mixture_laws(
                 X,
                 y,
                 starts,
-                delta=delta,
+                huber_delta=huber_delta,
                 n_bootstrap=n_bootstrap,
                 seed=seed + ti,
                 maxiter=maxiter,
@@ -360,7 +360,7 @@ def fit_baselines(
     *,
     models: Sequence[str] = ("data_mixing_law", "linear", "lightgbm"),
     n_starts: int = 4,
-    delta: float = 1e-3,
+    huber_delta: float = 1e-3,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Fixed-(N, D) baselines: fit on the fit-set mixtures of each (N, D), predict held-out ones.
@@ -407,12 +407,12 @@ def fit_baselines(
             for g in groups:
                 tr = (gid == g) & is_fit
                 te = (gid == g) & ~is_fit
-                r = _fit.fit_law(
+                r = _fit.fit_multistart(
                     dml,
                     {"weights": H[tr]},
                     y[tr],
                     dml.random_starts(n_starts, seed=seed),
-                    delta=delta,
+                    huber_delta=huber_delta,
                 )
                 pred["data_mixing_law"][te] = dml.predict(r.theta, {"weights": H[te]})
                 conv[te] = r.converged

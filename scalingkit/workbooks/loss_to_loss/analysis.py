@@ -206,7 +206,7 @@ def fit_corpus_laws(
     corpora: Sequence[str] = CORPORA,
     *,
     starts: np.ndarray | None = None,
-    delta: float = 1e-3,
+    huber_delta: float = 1e-3,
     gtol: float = 1e-10,
     ftol: float = 1e-13,
     n_bootstrap: int = 0,
@@ -230,7 +230,7 @@ def fit_corpus_laws(
         Training corpora.
     starts : ndarray, shape (S, 5), optional
         Initial points in ``(log A, log B, log E, α, β)``; default the authors' grid.
-    delta : float
+    huber_delta : float
         Huber threshold on log residuals.
     gtol, ftol : float
         Stopping tolerances (projected-gradient max-norm; relative reduction). The mean Huber
@@ -238,11 +238,11 @@ def fit_corpus_laws(
         1e-10 / 1e-13 reach the authors' objective values.
     n_bootstrap : int
         Bootstrap resamples of the runs for the uncertainty of ``E`` (0: none); refits start
-        from the best fit (:func:`scalingkit.fit.fit_law`).
+        from the best fit (:func:`scalingkit.fit.fit_multistart`).
     seed : int, optional
         Bootstrap seed.
     **fit_kwargs
-        Passed to :func:`scalingkit.fit.fit_law` (e.g. ``maxiter``, ``gtol``).
+        Passed to :func:`scalingkit.fit.fit_multistart` (e.g. ``maxiter``, ``gtol``).
 
     Returns
     -------
@@ -268,12 +268,12 @@ def fit_corpus_laws(
             extra = dict(fit_kwargs, gtol=gtol, ftol=ftol)
             if n_bootstrap:
                 extra.update(n_bootstrap=n_bootstrap, seed=seed)
-            res = _fit.fit_law(
+            res = _fit.fit_multistart(
                 law,
                 Xk,
                 y[ok],
                 grid,
-                delta=delta,
+                huber_delta=huber_delta,
                 reduction="mean",
                 method="L-BFGS-B",
                 **extra,
@@ -756,7 +756,7 @@ def translation_experiment(
     *,
     selection: str = "per_budget",
     n_budgets: int = 2,
-    delta: float = 1e-3,
+    huber_delta: float = 1e-3,
     gtol: float = 1e-10,
     ftol: float = 1e-13,
     **fit_kwargs,
@@ -818,12 +818,12 @@ def translation_experiment(
         col = loss_column(VAL_LOSS[target])
         X = {"params": few["params"].to_numpy(float), "tokens": few["tokens"].to_numpy(float)}
         y = few[col].to_numpy(float)
-        res_t = _fit.fit_law(
-            translated, X, y, _translation_starts(), delta=delta, reduction="mean",
+        res_t = _fit.fit_multistart(
+            translated, X, y, _translation_starts(), huber_delta=huber_delta, reduction="mean",
             method="L-BFGS-B", **fit_kwargs,
         )  # fmt: skip
-        res_d = _fit.fit_law(
-            kaplan, X, y, kaplan.initial_grid(), delta=delta, reduction="mean",
+        res_d = _fit.fit_multistart(
+            kaplan, X, y, kaplan.initial_grid(), huber_delta=huber_delta, reduction="mean",
             method="L-BFGS-B", **fit_kwargs,
         )  # fmt: skip
         theta_t = np.asarray(res_t.theta, float)
