@@ -223,20 +223,31 @@ def test_loader_reports_missing_column(custom_registry) -> None:
     custom_registry("chinchilla", "chinchilla/svg_extracted_data.csv", frame)
     with pytest.raises(
         data.DataValidationError,
-        match=r"svg_extracted_data.csv: missing expected column\(s\) 'Training FLOP'",
+        match=r"svg_extracted_data.csv: missing column\(s\) 'Training FLOP'; "
+        r"available columns: 'Model Size', 'loss'$",
     ):
         data.load_chinchilla()
 
 
-@pytest.mark.parametrize("bad", [0.0, -1.0, np.inf, np.nan])
-def test_loader_rejects_non_positive_or_non_finite(custom_registry, bad: float) -> None:
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        (0.0, "non-positive value 0.0"),
+        (-1.0, "non-positive value -1.0"),
+        (np.inf, "non-finite value inf"),
+        (np.nan, "missing value"),
+    ],
+)
+def test_loader_rejects_non_positive_or_non_finite(custom_registry, bad, problem) -> None:
     frame = pd.DataFrame(
         {"Model Size": [1e8, 2e8], "Training FLOP": [1e18, 2e18], "loss": [3.0, bad]}
     )
     custom_registry("chinchilla", "chinchilla/svg_extracted_data.csv", frame)
+    # data row 1 is line 3 of the file (the header is line 1)
     with pytest.raises(
         data.DataValidationError,
-        match=r"column 'loss' has 1 non-finite or non-positive value\(s\) \(rows 1\)",
+        match=rf"svg_extracted_data.csv: column 'loss', line 3: {problem}; "
+        r"a power law needs finite values > 0$",
     ):
         data.load_chinchilla()
 

@@ -208,6 +208,21 @@ class ScalingLaw:
         """Predicted loss ``exp(log_predict(theta, X))``."""
         return np.exp(self.log_predict(theta, X))
 
+    def compute_optimal(self, params: Mapping[str, Any], compute: Any) -> Any:
+        """Compute-optimal allocation under ``C = 6ND`` (laws with a closed form override this).
+
+        See :mod:`scalingkit.laws.allocation`; the default raises ``NotImplementedError``.
+        """
+        raise NotImplementedError(
+            f"{self.name}: no closed-form compute-optimal allocation (law {type(self).__name__})"
+        )
+
+    def exponents(self, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Exponents ``(a, b)`` of ``N_opt ∝ C^a``, ``D_opt ∝ C^b`` (see :meth:`compute_optimal`)."""
+        raise NotImplementedError(
+            f"{self.name}: no closed-form compute-optimal exponents (law {type(self).__name__})"
+        )
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(params={self.param_names}, inputs={self.input_names})"
 

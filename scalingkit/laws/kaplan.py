@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._base import LogCoefficientLawND, ScalingLaw, as_theta, check_inputs
+from .allocation import Allocation, budgets_array, has_interior_optimum, masked, natural_arrays
 
 __all__ = ["KaplanLaw", "ShiftedPowerLaw", "TranslatedKaplanLaw"]
 
@@ -114,6 +115,59 @@ class KaplanLaw(LogCoefficientLawND):
             [ga.ravel(), gb.ravel(), np.full(n, log_e), np.full(n, alpha), np.full(n, beta)]
         )
 
+    def exponents(self, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        r"""Exponents of :math:`N_{opt} \propto C^a`, :math:`D_{opt} \propto C^b`.
+
+        With :math:`r = α/β`: :math:`a = 1/(1 + r)`, :math:`b = r/(1 + r)` (from the closed
+        form of :meth:`compute_optimal`); NaN without an interior optimum.
+        """
+        A, B, _, al, be = natural_arrays(params, self.natural_names, self.name)
+        ok = has_interior_optimum(A=A, B=B, alpha=al, beta=be)
+        with np.errstate(all="ignore"):
+            r = al / be
+            a = 1.0 / (1.0 + r)
+            b = r / (1.0 + r)
+        return np.where(ok, a, np.nan), np.where(ok, b, np.nan)
+
+    def compute_optimal(self, params: Mapping[str, Any], compute: Any) -> Allocation:
+        r"""Compute-optimal allocation under :math:`C = 6ND`, in closed form.
+
+        For :math:`L = E + ((A/N)^{r} + B/D)^\beta` with :math:`r = \alpha/\beta` (Kaplan et
+        al. 2020, arXiv 2001.08361, Eq. 1.5; Brandfonbrener et al. 2024, arXiv 2411.12925,
+        Eq. 1): with :math:`D = C/(6N)` the reducible term is :math:`f(N)^\beta`,
+        :math:`f(N) = A^r N^{-r} + 6BN/C`, increasing in :math:`f` for :math:`\beta > 0`, and
+        :math:`f'(N) = 0` gives
+
+        .. math:: N_{opt} = \Big(\frac{r A^r C}{6B}\Big)^{1/(1+r)},\qquad
+                  D_{opt} = \frac{C}{6 N_{opt}},
+
+        and :math:`L_{opt} = E + ((A/N_{opt})^r + B/D_{opt})^\beta`.
+
+        Parameters
+        ----------
+        params : mapping
+            Natural parameters ``A, B, E, alpha, beta`` (floats or arrays, e.g. bootstrap draws
+            ``(B, 1)``), as from :meth:`natural`.
+        compute : float or array_like
+            Budgets C in FLOP (> 0); broadcast against the parameters.
+
+        Returns
+        -------
+        Allocation
+            NaN for draws without an interior optimum (α ≤ 0, β ≤ 0, A ≤ 0, B ≤ 0 or
+            non-finite).
+        """
+        A, B, E, al, be = natural_arrays(params, self.natural_names, self.name)
+        C = budgets_array(compute, self.name)
+        ok = has_interior_optimum(A=A, B=B, alpha=al, beta=be)
+        with np.errstate(all="ignore"):
+            r = al / be
+            log_n = (np.log(r) + r * np.log(A) + np.log(C) - np.log(6.0 * B)) / (1.0 + r)
+            n = np.exp(log_n)
+            d = C / (6.0 * n)
+            loss = E + ((A / n) ** r + B / d) ** be
+        return masked(ok, C, n, d, loss)
+
 
 class TranslatedKaplanLaw(ScalingLaw):
     r"""A Kaplan law of one corpus carried to another by a shifted power law.
@@ -179,6 +233,61 @@ class TranslatedKaplanLaw(ScalingLaw):
         out = {"E1": np.exp(th[:, 0]), "K": np.exp(th[:, 1]), "kappa": th[:, 2].copy()}
         return {k: (v[0] if was_1d else v) for k, v in out.items()}
 
+    def kaplan_params(self, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        r"""The translated law as a Kaplan law in natural parameters.
+
+        :math:`E_1 + K X^{βκ}` with :math:`X = (A/N)^{r} + B/D` equals
+        :math:`E' + ((A'/N)^{r} + B'/D)^{β'}` for :math:`β' = βκ`, :math:`α' = ακ` (the same
+        :math:`r = α/β`), :math:`B' = K^{1/β'} B`, :math:`A' = K^{1/(rβ')} A`, :math:`E' = E_1`.
+
+        Parameters
+        ----------
+        params : mapping
+            ``E1, K, kappa`` (as from :meth:`natural`); floats or arrays.
+
+        Returns
+        -------
+        dict
+            ``A, B, E, alpha, beta`` of :class:`KaplanLaw`.
+        """
+        E1, K, kappa = natural_arrays(params, self.natural_names, self.name)
+        a, b, _, alpha, beta = self.source_theta
+        with np.errstate(all="ignore"):
+            beta1 = beta * kappa
+            r = alpha / beta
+            return {
+                "A": K ** (1.0 / (r * beta1)) * np.exp(a),
+                "B": K ** (1.0 / beta1) * np.exp(b),
+                "E": E1,
+                "alpha": alpha * kappa,
+                "beta": beta1,
+            }
+
+    def exponents(self, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Exponents ``(a, b)`` of ``N_opt ∝ C^a``, ``D_opt ∝ C^b`` (those of the source law
+        where ``K, κ > 0``; see :meth:`KaplanLaw.exponents`)."""
+        return KaplanLaw().exponents(self._kaplan_checked(params))
+
+    def compute_optimal(self, params: Mapping[str, Any], compute: Any) -> Allocation:
+        r"""Compute-optimal allocation under :math:`C = 6ND` (closed form).
+
+        The translated law is a Kaplan law with the source's :math:`A, B, α/β`
+        (:meth:`kaplan_params`), so its :math:`N_{opt}(C)` is the source law's
+        (:meth:`KaplanLaw.compute_optimal`; Brandfonbrener et al. 2024, arXiv 2411.12925) and
+        :math:`L_{opt} = E_1 + K ((A/N_{opt})^{α/β} + B/D_{opt})^{βκ}`. NaN where ``K ≤ 0``,
+        ``κ ≤ 0`` (no interior optimum) or the source law has none.
+        """
+        return KaplanLaw().compute_optimal(
+            self._kaplan_checked(params), budgets_array(compute, self.name)
+        )
+
+    def _kaplan_checked(self, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        kp = self.kaplan_params(params)
+        _, K, kappa = natural_arrays(params, self.natural_names, self.name)
+        ok = (K > 0) & (kappa > 0) & np.isfinite(K) & np.isfinite(kappa)
+        kp["beta"] = np.where(ok, kp["beta"], np.nan)  # NaN beta: no interior optimum
+        return kp
+
 
 class ShiftedPowerLaw:
     r"""Shifted power law between two losses, ``y = K (x − E_x)^κ + E_y``.
@@ -234,24 +343,20 @@ class ShiftedPowerLaw:
         ly = self._shifted_log(y, self.e_y, "y")
         if lx.shape != ly.shape:
             raise ValueError(f"ShiftedPowerLaw: x and y lengths differ ({lx.size} vs {ly.size})")
+        from ..fit.stats import ols_line  # the one OLS implementation (imported late: fit -> laws)
+
         n = lx.size
         if n < 3:
             raise ValueError(f"ShiftedPowerLaw: need at least 3 pairs, got {n}")
-        mx, my = lx.mean(), ly.mean()
-        sxx = np.sum((lx - mx) ** 2)
-        if sxx <= 0:
+        if np.all(lx == lx[0]):
             raise ValueError("ShiftedPowerLaw: x has no spread; the slope κ is undefined")
-        kappa = np.sum((lx - mx) * (ly - my)) / sxx
-        intercept = my - kappa * mx
-        resid = ly - (intercept + kappa * lx)
-        sigma2 = np.sum(resid**2) / (n - 2)
-        self.kappa_ = float(kappa)
-        self.log_K_ = float(intercept)
-        self.K_ = float(np.exp(intercept))
-        self.kappa_se_ = float(np.sqrt(sigma2 / sxx))
-        self.log_K_se_ = float(np.sqrt(sigma2 * (1.0 / n + mx**2 / sxx)))
-        sst = np.sum((ly - my) ** 2)
-        self.r_squared_ = float(1.0 - np.sum(resid**2) / sst) if sst > 0 else float("nan")
+        line = ols_line(lx, ly)
+        self.kappa_ = float(line.slope)
+        self.log_K_ = float(line.intercept)
+        self.K_ = float(np.exp(line.intercept))
+        self.kappa_se_ = float(line.slope_se)
+        self.log_K_se_ = float(line.intercept_se)
+        self.r_squared_ = float(line.r_squared)
         self.n_ = int(n)
         return self
 

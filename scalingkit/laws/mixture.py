@@ -289,13 +289,20 @@ class AdditiveMixtureLaw(MixtureLaw):
             ]
         )
 
-    def random_starts(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` random initial values (uniform boxes in the fitted parametrisation)."""
-        rng = np.random.default_rng(seed)
+    def start_box(self) -> tuple[np.ndarray, np.ndarray]:
+        """Box of random initial values (fitted parametrisation): E in [0.5, 3], a, b in
+        [-3, 1], α, β in [0.05, 0.8], c_j in [-2, 3], γ_j in [0.05, 1.5]."""
         k = self.k
         lo = np.r_[np.log(0.5), -3.0, 0.05, -3.0, 0.05, np.full(k, -2.0), np.full(k, 0.05)]
         hi = np.r_[np.log(3.0), 1.0, 0.8, 1.0, 0.8, np.full(k, 3.0), np.full(k, 1.5)]
-        return lo + (hi - lo) * rng.random((n, self.n_params))
+        return lo, hi
+
+    def random_starts(self, n: int, seed: int | None = None) -> np.ndarray:
+        """``n`` random initial values in :meth:`start_box`
+        (:func:`scalingkit.fit.random_starts`)."""
+        from ..fit.starts import random_starts
+
+        return random_starts(self, n, seed)
 
     def bounds(self) -> list[tuple[float | None, float | None]]:
         """Box constraints: exponents in [0, 5] (γ in [-1, 5]), coefficients free."""
@@ -531,9 +538,15 @@ class DataMixingLaw(ScalingLaw):
             out[f"t_{d}"] = th[:, 2 + j]
         return {key: (v[0] if was_1d else v) for key, v in out.items()}
 
-    def random_starts(self, n: int, seed: int | None = None) -> np.ndarray:
-        """Random initial values: log c in [-1, 1.5], log k in [-3, 0.5], t in [-3, 3]."""
-        rng = np.random.default_rng(seed)
+    def start_box(self) -> tuple[np.ndarray, np.ndarray]:
+        """Box of random initial values: log c in [-1, 1.5], log k in [-3, 0.5], t in [-3, 3]."""
         lo = np.r_[-1.0, -3.0, np.full(self.k, -3.0)]
         hi = np.r_[1.5, 0.5, np.full(self.k, 3.0)]
-        return lo + (hi - lo) * rng.random((n, self.n_params))
+        return lo, hi
+
+    def random_starts(self, n: int, seed: int | None = None) -> np.ndarray:
+        """``n`` random initial values in :meth:`start_box`
+        (:func:`scalingkit.fit.random_starts`)."""
+        from ..fit.starts import random_starts
+
+        return random_starts(self, n, seed)

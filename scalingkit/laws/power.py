@@ -8,10 +8,12 @@ fitted in the log-sum-exp parametrisation of their Appendix D.2 and of Besiroglu
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from ._base import LogCoefficientLawND
+from .allocation import Allocation, budgets_array, has_interior_optimum, masked, natural_arrays
 
 __all__ = ["ChinchillaLaw"]
 
@@ -126,3 +128,56 @@ class ChinchillaLaw(LogCoefficientLawND):
         J[:, :, 3] = -J[:, :, 0] * Z["log_n"][None, :]
         J[:, :, 4] = -J[:, :, 1] * Z["log_d"][None, :]
         return f, J
+
+    # ---- compute-optimal allocation ----------------------------------------------------------
+    def exponents(self, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        r"""Exponents of :math:`N_{opt} \propto C^a`, :math:`D_{opt} \propto C^b`.
+
+        .. math:: a = \frac{\beta}{\alpha+\beta},\qquad b = \frac{\alpha}{\alpha+\beta}
+
+        (Hoffmann et al. 2022, arXiv 2203.15556, eq. 4). NaN where the draw has no interior
+        optimum (α ≤ 0 or β ≤ 0, see :meth:`compute_optimal`).
+        """
+        A, B, _, al, be = natural_arrays(params, self.natural_names, self.name)
+        ok = has_interior_optimum(A=A, B=B, alpha=al, beta=be)
+        with np.errstate(all="ignore"):
+            a = be / (al + be)
+            b = al / (al + be)
+        return np.where(ok, a, np.nan), np.where(ok, b, np.nan)
+
+    def compute_optimal(self, params: Mapping[str, Any], compute: Any) -> Allocation:
+        r"""Compute-optimal allocation under :math:`C = 6ND`, in closed form.
+
+        Minimising :math:`L(N, C/(6N)) = E + A N^{-\alpha} + B (C/(6N))^{-\beta}` over N gives
+
+        .. math:: N_{opt} = G\,(C/6)^{a},\quad D_{opt} = G^{-1} (C/6)^{b},\quad
+                  G = \Big(\frac{\alpha A}{\beta B}\Big)^{1/(\alpha+\beta)},\quad
+                  a = \frac{\beta}{\alpha+\beta},\; b = \frac{\alpha}{\alpha+\beta}
+
+        (Hoffmann et al. 2022, arXiv 2203.15556, eq. 4), and
+        :math:`L_{opt} = E + A N_{opt}^{-\alpha} + B D_{opt}^{-\beta}`.
+
+        Parameters
+        ----------
+        params : mapping
+            Natural parameters ``A, B, E, alpha, beta`` (floats or arrays, e.g. bootstrap draws
+            ``(B, 1)``), as from :meth:`natural`.
+        compute : float or array_like
+            Budgets C in FLOP (> 0); broadcast against the parameters.
+
+        Returns
+        -------
+        Allocation
+            ``n_opt``, ``d_opt``, ``tokens_per_param``, ``loss_opt`` (and ``compute``); NaN for
+            draws without an interior optimum (α ≤ 0, β ≤ 0, A ≤ 0, B ≤ 0 or non-finite).
+        """
+        A, B, E, al, be = natural_arrays(params, self.natural_names, self.name)
+        C = budgets_array(compute, self.name)
+        ok = has_interior_optimum(A=A, B=B, alpha=al, beta=be)
+        with np.errstate(all="ignore"):
+            G = (al * A / (be * B)) ** (1.0 / (al + be))
+            a = be / (al + be)
+            n = G * (C / 6.0) ** a
+            d = (C / 6.0) ** (1.0 - a) / G
+            loss = E + A * n ** (-al) + B * d ** (-be)
+        return masked(ok, C, n, d, loss)

@@ -23,10 +23,10 @@ Keep hard keeps the fraction ``f`` with the largest difficulty, keep easy the sm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
+
+from ...data.datasets import RealData, load_real
 
 __all__ = [
     "RealData",
@@ -40,53 +40,6 @@ __all__ = [
 ]
 
 METRICS = ("random", "margin", "prototype")
-
-
-@dataclass(frozen=True)
-class RealData:
-    """A train pool and a fixed test set (standardised with train-pool statistics)."""
-
-    name: str
-    X: np.ndarray
-    y: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-
-
-def load_real(name: str, *, n_test: int = 500, mnist1d_samples: int = 6000) -> RealData:
-    """Load ``"digits"`` (sklearn bundled) or ``"mnist1d"`` (generated locally, seed 42).
-
-    Parameters
-    ----------
-    name : {"digits", "mnist1d"}
-    n_test : int
-        Test-set size for digits (the last ``n_test`` images after a fixed shuffle).
-    mnist1d_samples : int
-        Total MNIST-1D samples to generate (80 % train pool, 20 % test, the package's split).
-    """
-    if name == "digits":
-        from sklearn.datasets import load_digits
-
-        X, y = load_digits(return_X_y=True)
-        perm = np.random.default_rng(20220628).permutation(len(y))
-        X, y = X[perm].astype(float), y[perm]
-        Xtr, ytr, Xte, yte = X[:-n_test], y[:-n_test], X[-n_test:], y[-n_test:]
-    elif name == "mnist1d":
-        from mnist1d.data import get_dataset_args, make_dataset
-
-        args = get_dataset_args()
-        args.num_samples = int(mnist1d_samples)
-        state = np.random.get_state()  # noqa: NPY002  (make_dataset reseeds the global RNG)
-        try:
-            ds = make_dataset(args)
-        finally:
-            np.random.set_state(state)  # noqa: NPY002
-        Xtr, ytr, Xte, yte = ds["x"], ds["y"], ds["x_test"], ds["y_test"]
-    else:
-        raise ValueError(f"load_real: parameter name must be 'digits' or 'mnist1d', got {name!r}")
-    mu, sd = Xtr.mean(0), Xtr.std(0)
-    sd = np.where(sd > 0, sd, 1.0)
-    return RealData(name, (Xtr - mu) / sd, np.asarray(ytr), (Xte - mu) / sd, np.asarray(yte))
 
 
 class RandomFeatureRidge:

@@ -1,0 +1,139 @@
+r"""Batched weak-Wolfe line search: one step length per start, all starts at once.
+
+A trial :math:`x_t = \Pi(x + t d)` (projected onto the box when there are bounds) is accepted
+when it satisfies the weak Wolfe conditions (Nocedal & Wright 2006, *Numerical Optimization*,
+eq. 3.6, with :math:`c_1 = 10^{-4}`, :math:`c_2 = 0.9`):
+
+.. math::
+
+    F(x_t) \le F(x) + c_1\, g^\top (x_t - x)\qquad\text{(sufficient decrease)}
+
+    g(x_t)^\top d \ge c_2\, g^\top d\qquad\text{(curvature)}.
+
+On insufficient decrease the step is backtracked by safeguarded quadratic interpolation
+(:math:`t \leftarrow \mathrm{clip}(t_q, 0.1t, 0.5t)`, or bisection once a lower bracket exists);
+on insufficient curvature it is extrapolated (×4) or bisected inside the bracket. After
+``maxls`` trials the best point with sufficient decrease, if any, is taken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+__all__ = ["C1", "C2", "LineSearchResult", "weak_wolfe_line_search"]
+
+C1 = 1e-4  # sufficient-decrease constant
+C2 = 0.9  # curvature constant
+
+
+class _ValueGrad(Protocol):
+    def value_grad(self, theta: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass
+class LineSearchResult:
+    """Outcome of :func:`weak_wolfe_line_search` for k starts.
+
+    Attributes
+    ----------
+    accepted : ndarray of bool (k,)
+        Whether a point with sufficient decrease was found.
+    x, f, g : ndarray (k, P), (k,), (k, P)
+        The accepted point, its objective and gradient (undefined where not accepted).
+    """
+
+    accepted: np.ndarray
+    x: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+
+
+def weak_wolfe_line_search(
+    fun: _ValueGrad,
+    starts: np.ndarray,
+    x: np.ndarray,
+    f: np.ndarray,
+    g: np.ndarray,
+    d: np.ndarray,
+    gd: np.ndarray,
+    t: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray] | None,
+    maxls: int,
+    c1: float = C1,
+    c2: float = C2,
+) -> LineSearchResult:
+    """Find a weak-Wolfe step along ``d`` from ``x`` for each of k starts.
+
+    Parameters
+    ----------
+    fun : object with ``value_grad(theta, idx)``
+        The batched objective (:class:`~scalingkit.fit.objective.BatchedObjective`).
+    starts : ndarray of int (k,)
+        Start indices of the rows (they select each start's weights).
+    x, f, g : ndarray (k, P), (k,), (k, P)
+        Current points, objectives and gradients.
+    d : ndarray (k, P)
+        Descent directions.
+    gd : ndarray (k,)
+        Directional derivatives ``(projected g)·d`` (< 0).
+    t : ndarray (k,)
+        Initial step lengths (updated in place).
+    bounds : (lower, upper) or None
+        Box constraints; trials are clipped onto the box.
+    maxls : int
+        Maximum number of trials per start.
+    c1, c2 : float
+        Wolfe constants.
+
+    Returns
+    -------
+    LineSearchResult
+    """
+    k = starts.size
+    xn = np.empty_like(x)
+    fn = np.full(k, np.inf)
+    gn = np.empty_like(g)
+    have = np.zeros(k, dtype=bool)
+    lo = np.zeros(k)
+    hi = np.full(k, np.inf)
+    pend = np.arange(k)
+    for _ in range(maxls):
+        if pend.size == 0:
+            break
+        tp = t[pend]
+        dp = d[pend]
+        xt = x[pend] + tp[:, None] * dp
+        if bounds is not None:
+            xt = np.clip(xt, bounds[0], bounds[1])
+        ft, gt = fun.value_grad(xt, starts[pend])
+        finite = np.isfinite(ft) & np.all(np.isfinite(gt), axis=1)
+        dec = np.einsum("sp,sp->s", g[pend], xt - x[pend])
+        arm = finite & (ft <= f[pend] + c1 * dec)
+        curv = np.einsum("sp,sp->s", gt, dp) >= c2 * gd[pend]
+        if bounds is not None:  # a clipped step cannot be extended along d
+            curv |= np.any(xt != x[pend] + tp[:, None] * dp, axis=1)
+        acc = arm & curv
+        store = acc | (arm & (~have[pend] | (ft < fn[pend])))
+        sel = pend[store]
+        xn[sel], fn[sel], gn[sel] = xt[store], ft[store], gt[store]
+        have[sel] = True
+        fail = ~arm
+        ext = arm & ~curv
+        pf, pe = pend[fail], pend[ext]
+        hi[pf] = tp[fail]
+        lo[pe] = tp[ext]
+        # next trial for insufficient decrease
+        if pf.size:
+            tr, ftr, gdr = tp[fail], ft[fail], gd[pf]
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                tq = -gdr * tr * tr / (2.0 * (ftr - f[pf] - gdr * tr))
+            tq = np.where(np.isfinite(tq), tq, 0.1 * tr)
+            tq = np.clip(tq, 0.1 * tr, 0.5 * tr)
+            t[pf] = np.where(lo[pf] > 0, 0.5 * (lo[pf] + hi[pf]), tq)
+        if pe.size:
+            t[pe] = np.where(np.isinf(hi[pe]), 4.0 * tp[ext], 0.5 * (lo[pe] + hi[pe]))
+        pend = pend[~acc]
+    return LineSearchResult(accepted=have, x=xn, f=fn, g=gn)
