@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,6 +143,83 @@ def test_malformed_registry_entry_is_rejected(tmp_path: Path) -> None:
     reg = _write_registry(tmp_path / "r.toml", [entry])
     with pytest.raises(data.DataError, match=r"r.toml: entry 0 lacks field\(s\) license"):
         data.load_registry(reg)
+
+
+def test_registry_is_parsed_once_per_file_version(tmp_path: Path) -> None:
+    first, second = data.load_registry(), data.load_registry()
+    assert first == second and first is not second  # fresh dicts ...
+    assert first["chinchilla"] is second["chinchilla"]  # ... of the same parsed entries
+    url = "http://127.0.0.1:9/0123456789abcdef0123456789abcdef01234567/x"
+    reg = _write_registry(tmp_path / "r.toml", [_entry("x", "x.csv", "0" * 64, url)])
+    a = data.load_registry(reg)
+    assert data.load_registry(reg)["x"] is a["x"]
+    _write_registry(reg, [_entry("y", "y.csv", "1" * 64, url)])  # edited: parsed again
+    os.utime(reg, ns=(1, 1))
+    assert list(data.load_registry(reg)) == ["y"]
+
+
+def test_registry_override_is_honoured(tmp_path: Path, monkeypatch) -> None:
+    url = "http://127.0.0.1:9/0123456789abcdef0123456789abcdef01234567/x"
+    reg = _write_registry(tmp_path / "r.toml", [_entry("only", "o.csv", "0" * 64, url)])
+    monkeypatch.setenv(data.REGISTRY_ENV, str(reg))
+    assert list(data.load_registry()) == ["only"] and data.registry_path() == reg
+    with pytest.raises(data.UnknownDataKeyError, match=r"known keys: only$"):
+        data.fetch("chinchilla")
+
+
+# --- the store: decisions without I/O -------------------------------------------------------------
+
+
+def test_store_decides_mirror_or_cache_without_io(tmp_path: Path) -> None:
+    entries = data.load_registry()
+    e = entries["chinchilla"]
+    mirror = data.DataStore(entries, data_dir=tmp_path / "nowhere")
+    loc = mirror.locate("chinchilla")
+    assert loc == data.Location(
+        "chinchilla", tmp_path / "nowhere" / e.path, "mirror", e.url, e.sha256
+    )
+    assert not loc.path.exists()  # deciding touched nothing
+    cache = data.DataStore(entries, cache_dir=tmp_path / "cache").locate("chinchilla")
+    assert (cache.source, cache.path) == ("cache", tmp_path / "cache" / e.path)
+    assert data.DataStore.is_valid(loc, e.sha256) and not data.DataStore.is_valid(loc, "0" * 64)
+    with pytest.raises(data.UnknownDataKeyError, match="unknown data key 'x'"):
+        mirror.locate("x")
+    env = {data.DATA_DIR_ENV: "rel/mirror", data.CACHE_DIR_ENV: " "}
+    store = data.DataStore.from_env(env)
+    assert store.data_dir == Path.cwd() / "rel" / "mirror"
+    assert env[data.DATA_DIR_ENV] == str(Path.cwd() / "rel" / "mirror")  # pinned absolute
+
+
+def test_relative_data_dir_keeps_working_after_chdir(
+    tmp_path: Path, mirror_dir: Path, monkeypatch
+) -> None:
+    """Kernels run in a temporary folder: a relative mirror must be pinned before they move."""
+    work = (tmp_path / "work").resolve()
+    elsewhere = (tmp_path / "deeper" / "elsewhere").resolve()  # rel means another folder there
+    work.mkdir()
+    elsewhere.mkdir(parents=True)
+    rel = os.path.relpath(mirror_dir.resolve(), work)
+    assert not Path(rel).is_absolute() and not (elsewhere / rel).resolve().is_dir()
+    # a fresh process started with the relative path, which then changes directory
+    code = (
+        "import os, sys\n"
+        "import scalingkit.data as d\n"
+        f"os.chdir({str(elsewhere)!r})\n"
+        "print(d.fetch('chinchilla'))\n"
+        "print(os.environ['SCALINGKIT_DATA_DIR'])\n"
+    )
+    env = dict(os.environ, SCALINGKIT_DATA_DIR=rel)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert Path(out[0]).is_file() and Path(out[1]) == mirror_dir.resolve()
+    # in this process: the first read pins it, a later chdir does not move it
+    monkeypatch.chdir(work)
+    monkeypatch.setenv(data.DATA_DIR_ENV, rel)
+    assert data.data_dir() == mirror_dir.resolve()
+    monkeypatch.chdir(elsewhere)
+    assert data.fetch("chinchilla").is_file()
+    assert os.environ[data.DATA_DIR_ENV] == str(mirror_dir.resolve())
 
 
 # --- fetching and hashes ------------------------------------------------------------------------
@@ -300,6 +380,17 @@ def test_regmix_loader_and_bad_arguments() -> None:
         data.load_regmix("train", "1B")
     with pytest.raises(ValueError, match="split: expected 'train' or 'test'"):
         data.load_regmix("valid", "1m")
+
+
+def test_real_data_sets_moved_to_data() -> None:
+    from scalingkit.workbooks.data_pruning import real_data
+
+    digits = data.load_real("digits")
+    assert real_data.load_real is data.load_real and real_data.RealData is data.RealData
+    assert digits.X.shape == (1297, 64) and digits.X_test.shape == (500, 64)
+    np.testing.assert_allclose(digits.X.mean(0), 0.0, atol=1e-12)
+    with pytest.raises(ValueError, match="parameter name must be 'digits' or 'mnist1d'"):
+        data.load_real("cifar10")
 
 
 def test_used_files_track_provenance() -> None:

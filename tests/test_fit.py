@@ -1,4 +1,4 @@
-"""Tests of the batched Huber fitter, the bootstrap and FitResult."""
+"""Tests of the batched Huber fitter (and its pieces), the bootstrap and FitResult."""
 
 from __future__ import annotations
 
@@ -50,7 +50,9 @@ def test_objective_gradient_matches_finite_differences(reduction):
     law, X, y = _synthetic(noise=0.02)
     w = np.random.default_rng(3).integers(0, 3, size=(4, 80)).astype(float)
     theta = _starts(4) * 0.5 + TRUE * 0.5
-    obj = fit._Objective(law, X, y, huber_delta=1e-2, reduction=reduction, weights=w, n_starts=4)
+    obj = fit.BatchedObjective(
+        law, X, y, huber_delta=1e-2, reduction=reduction, weights=w, n_starts=4
+    )
     idx = np.arange(4)
     v, g = obj.value_grad(theta, idx)
     np.testing.assert_allclose(v, obj.value(theta, idx), rtol=1e-12)
@@ -97,9 +99,30 @@ def test_non_converged_starts_are_reported():
     assert not ms.converged.any()
     assert set(ms.message) == {"maximum number of iterations reached"}
     res = fit.fit_multistart(law, X, y, _starts(5), maxiter=2)
-    assert res.converged is False
+    assert res.converged is False and res.fit_status is fit.FitStatus.NOT_CONVERGED
     assert "no start converged" in res.message
-    assert "NOT converged" in res._repr_html_()
+    assert "NOT converged" in res._repr_html_() and "NOT converged" in repr(res)
+    assert res.to_dict()["status"] == "not_converged" and res.to_dict()["converged"] is False
+
+
+def test_no_finite_start_raises_or_returns_a_failed_result():
+    _law, X, y = _synthetic()
+
+    class AlwaysNaN(ChinchillaLaw):
+        def _log_predict_pullback(self, theta, Z):
+            f, pb = super()._log_predict_pullback(theta, Z)
+            return f * np.nan, pb
+
+    with pytest.raises(RuntimeError, match="no start of chinchilla reached a finite objective"):
+        fit.fit_multistart(AlwaysNaN(), X, y, _starts(3))
+    res = fit.fit_multistart(AlwaysNaN(), X, y, _starts(3), on_failure="return", n_bootstrap=5)
+    assert res.fit_status is fit.FitStatus.FAILED and not res.converged
+    assert np.isnan(res.theta).all() and np.isnan(res.params["A"]) and res.bootstrap is None
+    d = res.to_dict()
+    assert d["status"] == "failed" and d["objective"] is None and d["params"]["E"] is None
+    assert "FAILED" in repr(res)
+    with pytest.raises(ValueError, match="on_failure"):
+        fit.fit_multistart(AlwaysNaN(), X, y, _starts(3), on_failure="ignore")
 
 
 def test_non_finite_start_is_reported_not_converged():
@@ -174,7 +197,12 @@ def test_fit_result_exports():
     assert np.all(fr["ci_low"] <= fr["ci_high"])
     d = res.to_dict()
     json.dumps(d)
-    assert d["n_bootstrap"] == 20 and d["converged"] is True
+    assert d["n_bootstrap"] == 20 and d["converged"] is True and d["status"] == "converged"
+    assert res.status is fit.FitStatus.CONVERGED and res.converged is True
+    assert (d["residual"], d["loss"]) == ("log", "huber")
+    assert d["objective_formula"] == "sum_i Huber_δ(log y_i − log L̂_i), δ = 0.001"
+    lo, hi = fit.percentile_interval(res.bootstrap.natural["beta"], 0.95)
+    assert res.ci["beta"] == (lo, hi)
     ds = res.to_xarray()
     assert ds["samples"].shape == (20, 5)
     assert "<table" in res._repr_html_()
@@ -240,3 +268,67 @@ def test_mean_reduction_defaults_stop_where_the_sum_objective_does() -> None:
         (1e-5 / 90, 2.220446049250313e-09 / 90)
     )
     assert fit.default_tolerances("sum", 90.0, gtol=1e-8) == (1e-8, 2.220446049250313e-09)
+
+
+# --- the pieces of an iteration -------------------------------------------------------------
+
+
+def test_stopping_rule_messages_follow_scipy():
+    f_old, f_new = np.array([1.0, 1.0, 1.0]), np.array([1.0 - 1e-12, 0.5, 0.5])
+    pg = np.array([1.0, 1e-7, 1.0])
+    conv, why = fit.stopping_rule("L-BFGS-B", f_old, f_new, pg, gtol=1e-5, ftol=1e-9)
+    assert conv.tolist() == [True, True, False]
+    assert why.tolist() == [
+        "relative reduction of f <= ftol",
+        "projected gradient norm <= gtol",
+        "",
+    ]
+    conv, why = fit.stopping_rule("BFGS", f_old, f_new, pg, gtol=1e-5, ftol=1e-9)
+    assert conv.tolist() == [False, True, False] and why[1] == "gradient norm <= gtol"
+
+
+def test_bfgs_update_satisfies_the_secant_condition():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((3, 4, 4))
+    Q = np.einsum("spq,srq->spr", A, A) + 4 * np.eye(4)  # SPD Hessians
+    s = rng.standard_normal((3, 4))
+    y = np.einsum("spq,sq->sp", Q, s)
+    H = np.broadcast_to(np.eye(4), (3, 4, 4)).copy()
+    H = fit.bfgs_update(H, s, y, fresh=np.ones(3, dtype=bool))
+    np.testing.assert_allclose(np.einsum("spq,sq->sp", H, y), s, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(H, np.swapaxes(H, 1, 2), rtol=1e-12)
+    # no update without positive curvature (s·y <= 0)
+    H0 = np.broadcast_to(np.eye(4), (1, 4, 4)).copy()
+    out = fit.bfgs_update(H0.copy(), s[:1], -y[:1], fresh=np.zeros(1, dtype=bool))
+    np.testing.assert_array_equal(out, H0)
+
+
+def test_line_search_returns_a_weak_wolfe_point():
+    law, X, y = _synthetic(noise=0.02)
+    obj = fit.BatchedObjective(law, X, y, n_starts=4)
+    x = _starts(4)
+    idx = np.arange(4)
+    f, g = obj.value_grad(x, idx)
+    d = -g
+    gd = np.einsum("sp,sp->s", g, d)
+    t = np.minimum(1.0, 1.0 / np.linalg.norm(d, axis=1))
+    ls = fit.weak_wolfe_line_search(obj, idx, x, f, g, d, gd, t.copy(), None, maxls=30)
+    assert ls.accepted.all()
+    step = ls.x - x
+    assert np.all(ls.f <= f + 1e-4 * np.einsum("sp,sp->s", g, step))
+    assert np.all(np.einsum("sp,sp->s", ls.g, d) >= 0.9 * gd)
+    fv, gv = obj.value_grad(ls.x, idx)
+    np.testing.assert_array_equal(fv, ls.f)
+    np.testing.assert_array_equal(gv, ls.g)
+
+
+def test_search_direction_resets_on_a_changed_active_set():
+    x = np.array([[0.0, 1.0]])
+    g = np.array([[1.0, -2.0]])
+    H = np.array([[[2.0, 0.5], [0.5, 3.0]]])
+    bnd = (np.array([0.0, -np.inf]), np.array([np.inf, np.inf]))
+    d, gd, pg, reset, free = fit.search_direction(x, g, H.copy(), bnd, np.ones((1, 2), bool))
+    assert reset.tolist() == [True] and free.tolist() == [[False, True]]
+    np.testing.assert_array_equal(pg, [[0.0, -2.0]])
+    np.testing.assert_array_equal(d, [[0.0, 2.0]])  # identity on the free variable
+    assert gd[0] == -4.0

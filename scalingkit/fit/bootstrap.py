@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..laws._base import ScalingLaw
+from ..laws import ScalingLaw
 from .optimizer import MultiStartResult, minimize_multistart
 from .stats import percentile_interval
 

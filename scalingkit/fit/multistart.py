@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..laws._base import ScalingLaw
+from ..laws import ScalingLaw
 from .bootstrap import bootstrap, summarise_bootstrap
 from .optimizer import minimize_multistart
 from .result import FitResult, FitStatus

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ..laws._base import ScalingLaw
+from ..laws import ScalingLaw
 
 __all__ = [
     "LOSSES",

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..laws._base import ScalingLaw
+from ..laws import ScalingLaw
 from .linesearch import weak_wolfe_line_search
 from .objective import BatchedObjective
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._io import to_jsonable
-from ..laws._base import ScalingLaw
+from ..laws import ScalingLaw
 from .bootstrap import BootstrapResult
 from .objective import objective_formula
 from .optimizer import MultiStartResult

@@ -26,12 +26,19 @@ the paper's parameters (e.g. ``A = exp(a)``). The public methods below accept ``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["LogCoefficientLawND", "ScalingLaw", "as_theta", "check_inputs"]
+__all__ = [
+    "LogCoefficientLawND",
+    "ScalingLaw",
+    "as_theta",
+    "check_inputs",
+    "domain_names",
+    "lse_softmax",
+]
 
 
 def as_theta(theta: Any, n_params: int, name: str = "theta") -> tuple[np.ndarray, bool]:
@@ -122,6 +129,24 @@ def check_inputs(
             raise ValueError(f"{law}: input {key!r} has {arr.shape[0]} rows, expected {n}")
         out[key] = arr
     return out
+
+
+def lse_softmax(z: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """Log-sum-exp over ``axis`` and the matching softmax weights ``exp(z - lse)``."""
+    m = np.max(z, axis=axis, keepdims=True)
+    ez = np.exp(z - m)
+    s = ez.sum(axis=axis, keepdims=True)
+    return (np.log(s) + m).squeeze(axis), ez / s
+
+
+def domain_names(k: int, domains: Sequence[str] | None) -> tuple[str, ...]:
+    """``domains`` as a k-tuple of str (default ``d0 .. d{k-1}``); ValueError on a length mismatch."""
+    if domains is None:
+        return tuple(f"d{j}" for j in range(k))
+    names = tuple(str(d) for d in domains)
+    if len(names) != k:
+        raise ValueError(f"domains: expected {k} names, got {len(names)}")
+    return names
 
 
 class ScalingLaw:

@@ -12,8 +12,9 @@ target domain, with ``k`` training domains and weights ``h`` on the simplex,
     \text{joint:}\quad L = E + \frac{(\sum_j a_j h_j)^{p_A}}{N^\alpha}
         + \frac{(\sum_j b_j h_j)^{p_B}}{D^\beta} + \frac{1}{\sum_j C_j h_j^{\gamma_j}}
 
-:class:`DataMixingLaw` is the fixed-(N, D) baseline of Ye et al. (2024, "Data Mixing Laws",
-arXiv 2403.16952, eq. 1): ``L = c + k exp(sum_j t_j h_j)``.
+:class:`DataMixingLaw` (the fixed-(N, D) baseline of Ye et al. 2024, arXiv 2403.16952, eq. 1:
+``L = c + k exp(sum_j t_j h_j)``) lives in :mod:`scalingkit.laws.data_mixing` and is
+re-exported here.
 
 All three are fitted in log-sum-exp form (positive coefficients as logarithms), so that
 ``log L̂`` and its Jacobian are finite and cheap for any parameter value. ``N`` and ``D`` enter as
@@ -29,28 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from ._base import ScalingLaw, as_theta, check_inputs
+from ._base import ScalingLaw, as_theta, check_inputs, domain_names, lse_softmax
+from .data_mixing import DataMixingLaw
 
 __all__ = ["AdditiveMixtureLaw", "DataMixingLaw", "JointMixtureLaw", "MixtureLaw"]
 
 _LOG_H_FLOOR = np.log(1e-12)  # weights are clipped at 1e-12 before taking their logarithm
-
-
-def _lse(z: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    """Log-sum-exp over ``axis`` and the matching softmax weights."""
-    m = np.max(z, axis=axis, keepdims=True)
-    ez = np.exp(z - m)
-    s = ez.sum(axis=axis, keepdims=True)
-    return (np.log(s) + m).squeeze(axis), ez / s
-
-
-def _domain_names(k: int, domains: Sequence[str] | None) -> tuple[str, ...]:
-    if domains is None:
-        return tuple(f"d{j}" for j in range(k))
-    names = tuple(str(d) for d in domains)
-    if len(names) != k:
-        raise ValueError(f"domains: expected {k} names, got {len(names)}")
-    return names
 
 
 class MixtureLaw(ScalingLaw):
@@ -76,7 +61,7 @@ class MixtureLaw(ScalingLaw):
         if not (n_scale > 0 and d_scale > 0):
             raise ValueError(f"n_scale, d_scale: must be > 0, got {n_scale}, {d_scale}")
         self.k = int(k)
-        self.domains = _domain_names(self.k, domains)
+        self.domains = domain_names(self.k, domains)
         self.n_scale = float(n_scale)
         self.d_scale = float(d_scale)
 
@@ -140,7 +125,7 @@ class MixtureLaw(ScalingLaw):
     def _mixture_term(self, c: np.ndarray, g: np.ndarray, Z: Mapping[str, np.ndarray]):
         """``log S`` with ``S = sum_j C_j h_j^γ_j`` (S, n) and softmax weights q (S, n, k)."""
         z = c[:, None, :] + g[:, None, :] * Z["log_h"][None, :, :]
-        return _lse(z, axis=-1)
+        return lse_softmax(z, axis=-1)
 
 
 class AdditiveMixtureLaw(MixtureLaw):
@@ -200,7 +185,7 @@ class AdditiveMixtureLaw(MixtureLaw):
             ],
             axis=-1,
         )
-        f, p = _lse(u, axis=-1)
+        f, p = lse_softmax(u, axis=-1)
         return {"f": f, "p": p, "q": q}
 
     def _grad_columns(self, t, Z):
@@ -358,8 +343,8 @@ class JointMixtureLaw(MixtureLaw):
     def _terms(self, theta, Z):
         u, v, c, g = self._split(theta)
         lh = Z["log_h"][None, :, :]
-        lA, rA = _lse(u[:, None, :] + lh, axis=-1)
-        lB, rB = _lse(v[:, None, :] + lh, axis=-1)
+        lA, rA = lse_softmax(u[:, None, :] + lh, axis=-1)
+        lB, rB = lse_softmax(v[:, None, :] + lh, axis=-1)
         log_s, q = self._mixture_term(c, g, Z)
         terms = np.stack(
             [
@@ -370,7 +355,7 @@ class JointMixtureLaw(MixtureLaw):
             ],
             axis=-1,
         )
-        f, p = _lse(terms, axis=-1)
+        f, p = lse_softmax(terms, axis=-1)
         return {
             "f": f,
             "p": p,
@@ -493,60 +478,3 @@ class JointMixtureLaw(MixtureLaw):
             + [(None, None)] * (3 * k)
             + [(-1.0, 5.0)] * k
         )
-
-
-class DataMixingLaw(ScalingLaw):
-    r"""Ye et al.'s data mixing law at fixed (N, D) (arXiv 2403.16952, eq. 1).
-
-    .. math::
-
-        L(h) = c + k \exp\Big(\sum_j t_j h_j\Big)
-
-    Fitted as ``theta = (log c, log k, t_1..t_k)``; ``log L̂ = LSE(log c, log k + t·h)``. Input
-    ``weights`` only.
-    """
-
-    name = "data_mixing_law"
-    input_names = ("weights",)
-    matrix_inputs = ("weights",)
-
-    def __init__(self, k: int, domains: Sequence[str] | None = None) -> None:
-        self.k = int(k)
-        self.domains = _domain_names(self.k, domains)
-        self.param_names = ("log_c", "log_k", *(f"t_{d}" for d in self.domains))
-
-    def prepare(self, X: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        d = check_inputs(X, self.input_names, matrix=self.matrix_inputs, law=self.name)
-        if d["weights"].shape[1] != self.k:
-            raise ValueError(
-                f"{self.name}: input 'weights' has {d['weights'].shape[1]} columns, expected {self.k}"
-            )
-        return d
-
-    def _log_predict_grad(self, theta, Z):
-        h = Z["weights"]
-        z2 = theta[:, 1:2] + theta[:, 2:] @ h.T
-        z = np.stack([np.broadcast_to(theta[:, 0:1], z2.shape), z2], axis=-1)
-        f, p = _lse(z, axis=-1)
-        J = np.concatenate([p[..., 0:1], p[..., 1:2], p[..., 1:2] * h[None, :, :]], axis=-1)
-        return f, J
-
-    def natural(self, theta: Any) -> dict[str, np.ndarray]:
-        th, was_1d = as_theta(theta, self.n_params)
-        out = {"c": np.exp(th[:, 0]), "k": np.exp(th[:, 1])}
-        for j, d in enumerate(self.domains):
-            out[f"t_{d}"] = th[:, 2 + j]
-        return {key: (v[0] if was_1d else v) for key, v in out.items()}
-
-    def start_box(self) -> tuple[np.ndarray, np.ndarray]:
-        """Box of random initial values: log c in [-1, 1.5], log k in [-3, 0.5], t in [-3, 3]."""
-        lo = np.r_[-1.0, -3.0, np.full(self.k, -3.0)]
-        hi = np.r_[1.5, 0.5, np.full(self.k, 3.0)]
-        return lo, hi
-
-    def random_starts(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` random initial values in :meth:`start_box`
-        (:func:`scalingkit.fit.random_starts`)."""
-        from ..fit.starts import random_starts
-
-        return random_starts(self, n, seed)
