@@ -90,3 +90,24 @@ def test_require_numeric_accepts_any_sign_and_rejects_text():
     data.require_numeric(df, ["x"], "s")
     with pytest.raises(DataValidationError, match=r"column 't', row 1: non-numeric value 'b'"):
         data.require_numeric(df, ["t"], "s")
+
+
+def test_the_user_fit_messages_have_this_shape(tmp_path: Path):
+    """``scalingkit fit``'s CSV checks say exactly what :func:`check_values` says, so the user
+    fit can adopt the helper without changing a message."""
+    from scalingkit.runner import userfit
+
+    path = tmp_path / "runs.csv"
+    path.write_text(
+        "params,tokens,loss\n1e8,1e9,3\n2e8,2e9,x\n\n3e8,3e9,NA\n4e8,4e9,inf\n5e8,5e9,0\n6e8,6e9,-2\n"
+    )
+    with pytest.raises(FitInputError) as theirs:
+        userfit.read_runs(path)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    with pytest.raises(FitInputError) as ours:
+        v.check_values(raw["loss"], source=str(path), column="loss", role="loss",
+                       where=v.line_labels(path, len(raw)), error=FitInputError)  # fmt: skip
+    assert str(ours.value) == str(theirs.value)
+    assert str(ours.value).endswith(
+        "line 3: non-numeric value 'x' (4 more bad lines: 5, 6, 7, …); " + REQ[2:]
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,9 @@ from ..laws import ScalingLaw
 from .bootstrap import BootstrapResult
 from .objective import objective_formula
 from .optimizer import MultiStartResult
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["FitResult", "FitStatus"]
 
@@ -160,7 +163,7 @@ class FitResult:
         json.dumps(out)  # fail here, not in the report, if anything slipped through
         return out
 
-    def to_xarray(self):
+    def to_xarray(self) -> xr.Dataset:
         """``xarray.Dataset`` with estimate/se/ci along ``parameter`` and samples along
         ``(bootstrap, parameter)``; scalar settings as (ASCII) attributes."""
         import xarray as xr
