@@ -29,7 +29,7 @@ from typing import Literal
 import pandas as pd
 
 from ..errors import DataError, DataUnavailableError, HashMismatchError, UnknownDataKeyError
-from .registry import RegistryEntry, load_registry, registry_path
+from .registry import REGISTRY_ENV, RegistryEntry, load_registry, registry_path
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -304,12 +304,14 @@ def cache_dir(environ: Mapping[str, str] | None = None, *, default: bool = True)
 
 
 def pin_environment(environ: MutableMapping[str, str] | None = None) -> None:
-    """Make relative ``SCALINGKIT_DATA_DIR`` / ``SCALINGKIT_CACHE_DIR`` absolute, in place.
+    """Make relative ``SCALINGKIT_DATA_DIR`` / ``SCALINGKIT_CACHE_DIR`` / ``SCALINGKIT_REGISTRY``
+    absolute, in place.
 
     Called when :mod:`scalingkit.data` is imported, i.e. before any notebook changes directory.
     """
     data_dir(environ)
     cache_dir(environ, default=False)
+    _env_dir(REGISTRY_ENV, environ)
 
 
 def fetch(key: str) -> Path:
