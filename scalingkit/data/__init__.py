@@ -16,6 +16,8 @@ Submodules
 ----------
 registry   :class:`RegistryEntry`, the registry file and its cached parse
 fetch      :class:`DataStore` (registry + mirror + cache + environment), :func:`fetch`, :func:`verify`
+           (the function :func:`fetch` shadows the submodule's name here: import from
+           ``scalingkit.data``, or ``from scalingkit.data.fetch import DataStore``)
 validate   the one validation helper and its message shape (``require_columns`` ...)
 loaders    every ``load_*`` of the registry's files
 datasets   offline real data sets of the pruning workbook (:func:`load_real`)
@@ -39,6 +41,7 @@ from .fetch import (
     fetch,
     file_sha256,
     pin_environment,
+    resolve_dir,
     used_files,
     verify,
 )
@@ -108,6 +111,7 @@ __all__ = [
     "require_finite",
     "require_numeric",
     "require_positive",
+    "resolve_dir",
     "used_files",
     "validation_error",
     "verify",
