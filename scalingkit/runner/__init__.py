@@ -6,7 +6,7 @@ Modules: :mod:`~scalingkit.runner.discovery` (where the notebooks are),
 :mod:`~scalingkit.runner.index` (``index.html`` and ``scorecard.csv``),
 :mod:`~scalingkit.runner.refresh` (maintainers: stored outputs),
 :mod:`~scalingkit.runner.pages` (the template layer of every HTML page),
-:mod:`~scalingkit.runner.formatting` and :mod:`~scalingkit.runner.options` (number formatting and
+:mod:`~scalingkit.runner.formatting` and :mod:`~scalingkit.runner.gridspec` (number formatting and
 ``--grid`` parsing shared by the commands).
 Subpackages: :mod:`scalingkit.runner.sweep` (``scalingkit sweep``) and
 :mod:`scalingkit.runner.userfit` (``scalingkit fit``).

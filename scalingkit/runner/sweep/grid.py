@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ParameterError
-from .. import options
+from .. import gridspec
 from ..parameters import read_parameters, resolve_parameters
 
 __all__ = ["SweepPoint", "expand_grid", "parse_grid", "plan_sweep", "point_key"]
@@ -22,12 +22,12 @@ def parse_grid(specs: Iterable[str], option: str = "--grid") -> dict[str, list[s
 
     Values stay strings: :func:`plan_sweep` coerces them to each notebook parameter's type.
     Bad specs raise :class:`~scalingkit.errors.ParameterError` (see
-    :func:`scalingkit.runner.options.parse_grid`).
+    :func:`scalingkit.runner.gridspec.parse_grid`).
 
     >>> parse_grid(["huber_delta=1e-4,1e-3", "n_drop=0"])
     {'huber_delta': ['1e-4', '1e-3'], 'n_drop': ['0']}
     """
-    return options.parse_grid(list(specs), option=option, error=ParameterError)
+    return gridspec.parse_grid(list(specs), option=option, error=ParameterError)
 
 
 def expand_grid(grid: Mapping[str, Sequence[str]]) -> list[dict[str, str]]:
