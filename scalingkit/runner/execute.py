@@ -27,7 +27,7 @@ from typing import Any
 import nbformat
 
 from .. import reporting as report
-from .._io import atomic_write_text
+from .._io import atomic_write_many
 from .index import build_index
 from .parameters import plan_parameters
 
@@ -106,7 +106,8 @@ def _execute(path: Path, executed: Path, results: Path, params: dict[str, Any], 
 
 
 def _run_one(path: Path, params: dict[str, Any], out: Path, progress: bool) -> RunOutcome:
-    """Execute one notebook in a scratch folder and write its three reports into ``out``."""
+    """Execute one notebook in a scratch folder, then write its reports into ``out`` together
+    (the executed notebook, its HTML and its results: all of them or none)."""
     stem = path.stem
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"scalingkit-{stem}-") as tmp:
@@ -115,10 +116,12 @@ def _run_one(path: Path, params: dict[str, Any], out: Path, progress: bool) -> R
         error = _execute(path, executed_tmp, results_tmp, params, progress)
         seconds = time.perf_counter() - t0
         outcome = RunOutcome(stem, ok=not error, seconds=seconds, parameters=params, error=error)
+        files: dict[Path, str] = {}
         if executed_tmp.is_file():
             nb = nbformat.read(executed_tmp, as_version=4)
-            outcome.executed = atomic_write_text(out / f"{stem}.ipynb", nbformat.writes(nb))
-            outcome.html = atomic_write_text(out / f"{stem}.html", render_notebook_html(nb))
+            outcome.executed, outcome.html = out / f"{stem}.ipynb", out / f"{stem}.html"
+            files[outcome.executed] = nbformat.writes(nb)
+            files[outcome.html] = render_notebook_html(nb)
         if outcome.ok and not results_tmp.is_file():
             outcome.ok = False
             outcome.error = "the notebook did not call scalingkit.reporting.save()"
@@ -129,9 +132,9 @@ def _run_one(path: Path, params: dict[str, Any], out: Path, progress: bool) -> R
         results["status"] = "ok" if outcome.ok else "failed"
         results["error"] = outcome.error
         results["seconds"] = round(seconds, 2)
-        outcome.results = atomic_write_text(
-            out / f"{stem}.results.json", json.dumps(results, indent=2) + "\n"
-        )
+        outcome.results = out / f"{stem}.results.json"
+        files[outcome.results] = json.dumps(results, indent=2) + "\n"
+        atomic_write_many(files)
     return outcome
 
 

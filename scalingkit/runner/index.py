@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from .. import reporting as report
-from .._io import atomic_write_text
+from .._io import atomic_write_many
 from .discovery import notebook_stems
 from .formatting import fmt
 from .pages import render_page
@@ -122,12 +122,14 @@ def _scorecard_rows(card: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def build_index(out_dir: str | os.PathLike[str]) -> Path:
-    """Write ``index.html`` and ``scorecard.csv`` in ``out_dir`` from its results files."""
+    """Write ``index.html`` and ``scorecard.csv`` in ``out_dir`` from its results files.
+
+    Both are built in memory and written together, so a failure changes neither.
+    """
     out = Path(out_dir)
     results = load_results(out)
     stems = notebook_stems()
     card = build_scorecard(out, stems, results)
-    atomic_write_text(out / "scorecard.csv", card[SCORECARD_COLUMNS].to_csv(index=False))
     sweeps = [  # written by `scalingkit sweep` with its default output folder
         (page.parent.name, page.relative_to(out).as_posix())
         for page in sorted(out.glob("sweeps/*/sweep.html"))
@@ -139,4 +141,10 @@ def build_index(out_dir: str | os.PathLike[str]) -> Path:
         status_counts=list(card["status"].value_counts().items()) if not card.empty else [],
         sweeps=sweeps,
     )
-    return atomic_write_text(out / "index.html", page)
+    atomic_write_many(
+        {
+            out / "scorecard.csv": card[SCORECARD_COLUMNS].to_csv(index=False),
+            out / "index.html": page,
+        }
+    )
+    return out / "index.html"

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..._io import atomic_write_many
 from ..formatting import fmt
@@ -42,7 +43,7 @@ def render_sweep_report(ds, figure_png: bytes | None) -> str:
     # the report column holds links; every other text cell is escaped here
     links = table.copy()
     for col in links.columns:
-        if links[col].dtype == object:
+        if not pd.api.types.is_numeric_dtype(links[col]):
             links[col] = [html.escape(v) if isinstance(v, str) else v for v in links[col]]
     links["report"] = [
         Markup("<a href='points/{}/{}.html'>html</a>").format(k, stem) for k in table["point"]
