@@ -4,7 +4,8 @@ Templates and the stylesheet are package files in ``scalingkit/runner/templates/
 
 - ``base.html.j2``   the page: doctype, ``<head>`` with the title and the stylesheet inlined (a
   page is one self-contained file), ``<body>``. Blocks: ``title``, ``head`` (extra head
-  content, e.g. scripts), ``style`` (page-specific CSS after the shared sheet), ``content``.
+  content, e.g. scripts), ``style`` (page-specific CSS after the shared sheet), ``body_attrs``
+  (e.g. `` class="report"`` for the narrower report layout), ``content``.
 - ``style.css``       the one stylesheet (status colours, tables, figures).
 - ``index.html.j2``   ``reports/index.html`` (:func:`scalingkit.runner.build_index`)
 - ``sweep.html.j2``   ``sweep.html`` (:func:`scalingkit.runner.sweep.render_sweep_report`)
