@@ -256,5 +256,5 @@ class UserFitResult(FitResult):
         return (
             super()._repr_html_()
             + "<p>Compute-optimal allocation (C = 6ND, 95% bootstrap intervals):</p>"
-            + alloc.to_html(index=False, float_format=lambda v: f"{v:.4g}")
+            + alloc.to_html(index=False, float_format=fmt)
         )
