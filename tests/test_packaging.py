@@ -1,13 +1,18 @@
-"""Packaging: environment.yml agrees with pyproject.toml, README commands match CI, lint."""
+"""Packaging: environment.yml agrees with pyproject.toml, README commands match CI, lint, and the
+wheel carries what ``scalingkit run`` needs outside a checkout."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,3 +72,99 @@ def test_ruff_is_clean() -> None:
     cmd = [sys.executable, "-m", "ruff", "check", "--quiet", "--exclude", ".venv", str(ROOT)]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# `scalingkit run` from an installed package: the wheel ships notebooks, targets and registry
+
+
+def test_notebooks_fall_back_to_the_copy_shipped_in_the_package(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from scalingkit.cli import main as cli_main
+    from scalingkit.runner import build_index, discover_notebooks, discovery, notebooks_dir
+
+    checkout = discovery.checkout_notebooks_dir()
+    assert notebooks_dir() == checkout == ROOT / "notebooks"  # a checkout runs its own copy
+    packaged = tmp_path / "site" / "scalingkit" / "_notebooks"
+    packaged.mkdir(parents=True)
+    for nb in sorted(checkout.glob("*.ipynb"))[:2]:
+        (packaged / nb.name).write_bytes(nb.read_bytes())
+    monkeypatch.setattr(discovery, "checkout_notebooks_dir", lambda: tmp_path / "no-checkout")
+    monkeypatch.setattr(discovery, "packaged_notebooks_dir", lambda: packaged)
+    assert notebooks_dir() == packaged
+    stems = [p.stem for p in sorted(packaged.glob("*.ipynb"))]
+    assert [p.stem for p in discover_notebooks()] == stems
+    assert discover_notebooks([stems[1]]) == [(packaged / f"{stems[1]}.ipynb").resolve()]
+
+    # neither: one clear line saying a checkout is needed, and no traceback from the command
+    monkeypatch.setattr(discovery, "packaged_notebooks_dir", lambda: tmp_path / "none-shipped")
+    with pytest.raises(FileNotFoundError, match="run scalingkit from a source checkout"):
+        notebooks_dir()
+    assert cli_main(["run", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("scalingkit: error: no notebooks found") and err.count("\n") == 1
+    # a notebook given by path still runs without any folder of notebooks, and the index builds
+    assert discover_notebooks([str(packaged / f"{stems[0]}.ipynb")])[0].name == f"{stems[0]}.ipynb"
+    assert build_index(tmp_path / "r").is_file()
+
+
+def test_wheel_ships_what_scalingkit_run_needs_and_runs_outside_a_checkout(
+    tmp_path: Path,
+) -> None:
+    """Build the wheel, check its package data, unpack it and run a workbook from it."""
+    dist = tmp_path / "dist"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(dist)],
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    (wheel,) = dist.glob("scalingkit-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        site = tmp_path / "site"
+        zf.extractall(site)
+    wanted = {f"scalingkit/_notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")}
+    wanted |= {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "scalingkit").glob("workbooks/*/targets.toml")
+    }
+    wanted |= {
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "scalingkit/runner/templates").iterdir()
+    }
+    wanted.add("scalingkit/data/_registry.toml")
+    assert len(wanted) > 15 and not wanted - names, sorted(wanted - names)
+    with zipfile.ZipFile(wheel) as zf:
+        shipped = zf.read("scalingkit/_notebooks/00_data_tour.ipynb")
+    assert shipped == (ROOT / "notebooks" / "00_data_tour.ipynb").read_bytes()
+
+    # the unpacked wheel, not the checkout, is what runs (kernel included: same PYTHONPATH)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    probe = (
+        "import scalingkit, scalingkit.data as d, scalingkit.runner as r; "
+        "print(scalingkit.__file__); print(r.notebooks_dir()); print(d.registry_path())"
+    )
+    where = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=work, capture_output=True, text=True
+    )
+    assert where.returncode == 0, where.stderr
+    module, folder, registry = where.stdout.split()
+    assert Path(module).is_relative_to(site)
+    assert Path(folder) == site / "scalingkit" / "_notebooks"
+    assert Path(registry) == site / "scalingkit" / "data" / "_registry.toml"
+    run = subprocess.run(
+        [sys.executable, "-m", "scalingkit.cli", "run", "00_data_tour", "--no-progress"],
+        env=env,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    reports = work / "reports"
+    results = json.loads((reports / "00_data_tour.results.json").read_text())
+    assert results["status"] == "ok" and results["records"]
+    assert "00_data_tour.html" in (reports / "index.html").read_text()

@@ -247,7 +247,7 @@ def test_unreachable_scheduler_is_a_one_line_error(
     small_notebook: Path, tmp_path: Path, capsys, monkeypatch
 ) -> None:
     pytest.importorskip("distributed")
-    monkeypatch.setattr(sweep, "SCHEDULER_TIMEOUT", "2s")
+    monkeypatch.setattr(sweep.execution, "SCHEDULER_TIMEOUT", "2s")
     args = ["sweep", str(small_notebook), "--grid", "x=1", "--out", str(tmp_path / "s")]
     assert cli_main([*args, "--scheduler", "tcp://127.0.0.1:1"]) == 2
     err = capsys.readouterr().err
@@ -275,8 +275,8 @@ def test_chinchilla_sensitivity_sweep_end_to_end(tmp_path: Path) -> None:
 
 
 def test_point_folders_stay_distinct_when_values_need_escaping() -> None:
-    keys = {sweep._point_key({"path": v}) for v in ("a/b", "a-b", "a b", "a:b")}
+    keys = {sweep.point_key({"path": v}) for v in ("a/b", "a-b", "a b", "a:b")}
     assert len(keys) == 4
-    assert sweep._point_key({"x": 1.0, "label": "a"}) == "x=1.0_label=a"  # readable when safe
-    long = sweep._point_key({"name": "v" * 200})
-    assert len(long) <= 80 and long != sweep._point_key({"name": "v" * 199})
+    assert sweep.point_key({"x": 1.0, "label": "a"}) == "x=1.0_label=a"  # readable when safe
+    long = sweep.point_key({"name": "v" * 200})
+    assert len(long) <= 80 and long != sweep.point_key({"name": "v" * 199})

@@ -17,6 +17,7 @@ import scalingkit
 from scalingkit.cli import main as cli_main
 from scalingkit.laws import ChinchillaLaw, KaplanLaw
 from scalingkit.runner import userfit as uf
+from scalingkit.workbooks.fit_your_own import coverage
 
 TRUTH = {"A": 482.0, "B": 2085.0, "E": 1.82, "alpha": 0.348, "beta": 0.366}
 # a few starts near the optimum keep each fit ~0.1 s; the preset grid is exercised by the notebook
@@ -26,7 +27,7 @@ COLS = "params=N,tokens=D,loss=L"
 
 
 def _runs(noise_sd: float = 0.005, seed: int = 1) -> pd.DataFrame:
-    runs = uf.synthetic_runs(TRUTH, noise_sd=noise_sd, seed=seed)
+    runs = coverage.synthetic_runs(TRUTH, noise_sd=noise_sd, seed=seed)
     return runs.rename(columns={"params": "N", "tokens": "D", "loss": "L"})
 
 
@@ -44,7 +45,7 @@ def csv_path(tmp_path: Path) -> Path:
 def test_recovers_known_parameters_with_intervals_covering_them() -> None:
     res = uf.fit_law(_runs(noise_sd=0.002), columns=COLS, grid=GRID, n_bootstrap=100)
     assert isinstance(res, scalingkit.fit.FitResult) and res.converged
-    rec = uf.recovery_table(res, TRUTH)
+    rec = coverage.recovery_table(res, TRUTH)
     tol = {"A": 0.25, "B": 0.25, "E": 0.02, "alpha": 0.03, "beta": 0.03}
     for k, t in tol.items():
         assert abs(rec.loc[k, "rel_error"]) < t, k
@@ -54,7 +55,7 @@ def test_recovers_known_parameters_with_intervals_covering_them() -> None:
 
 def test_kaplan_preset_recovers_exact_parameters() -> None:
     truth = {"A": 6.8e7, "B": 9.3e8, "E": 2.17, "alpha": 0.41, "beta": 0.45}
-    runs = uf.synthetic_runs(truth, law="kaplan", noise_sd=0.0)
+    runs = coverage.synthetic_runs(truth, law="kaplan", noise_sd=0.0)
     res = uf.fit_law(runs, "kaplan", n_bootstrap=0)
     assert res.converged and res.n_starts == 16 and res.bootstrap is None
     # a fit that stops early (tolerances not scaled to the tiny mean objective) misses by ~1e-4
@@ -133,20 +134,6 @@ def test_same_seed_same_numbers(csv_path: Path) -> None:
     np.testing.assert_array_equal(a.bootstrap.samples, b.bootstrap.samples)
     assert not np.array_equal(a.bootstrap.samples, c.bootstrap.samples)
     assert a.se != c.se and a.params == c.params
-
-
-def test_coverage_study_counts_intervals_that_hold_the_truth() -> None:
-    study = uf.coverage_study(TRUTH, n_replicates=3, n_bootstrap=20, grid=GRID, budget=1e22)
-    rep, summ = study.replicates, study.summary
-    assert list(summ.index) == ["A", "B", "E", "alpha", "beta", "tokens_per_param"]
-    assert (summ["n_replicates"] == 3).all()
-    held = (rep["ci_low"] <= rep["truth"]) & (rep["truth"] <= rep["ci_high"])
-    assert rep["covered"].tolist() == held.tolist()
-    assert summ.loc["alpha", "coverage"] == pytest.approx(held[rep["quantity"] == "alpha"].mean())
-    e = rep[rep["quantity"] == "E"]
-    assert summ.loc["E", "median_rel_error"] == pytest.approx(np.median(e["estimate"] / 1.82 - 1))
-    # replicates are different data sets
-    assert rep.loc[rep["quantity"] == "E", "estimate"].nunique() == 3
 
 
 def test_top_level_fit_law_is_the_high_level_api_and_imported_lazily() -> None:

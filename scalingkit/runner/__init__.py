@@ -1,22 +1,36 @@
 """Executing notebooks: discovery, parameters, papermill runs, HTML reports, the index.
 
+Modules: :mod:`~scalingkit.runner.discovery` (where the notebooks are),
+:mod:`~scalingkit.runner.parameters` (the ``parameters`` cell and typed overrides),
+:mod:`~scalingkit.runner.execute` (papermill runs and their reports),
+:mod:`~scalingkit.runner.index` (``index.html`` and ``scorecard.csv``),
+:mod:`~scalingkit.runner.refresh` (maintainers: stored outputs),
+:mod:`~scalingkit.runner.pages` (the template layer of every HTML page),
+:mod:`~scalingkit.runner.formatting` and :mod:`~scalingkit.runner.gridspec` (number formatting and
+``--grid`` parsing shared by the commands).
 Subpackages: :mod:`scalingkit.runner.sweep` (``scalingkit sweep``) and
 :mod:`scalingkit.runner.userfit` (``scalingkit fit``).
 """
 
-from .execute import (
-    CHECK_MARKER,
-    KERNEL_NAME,
-    SCORECARD_COLUMNS,
-    ParameterError,
-    RunOutcome,
-    build_index,
-    build_scorecard,
-    coerce_parameter,
-    discover_notebooks,
-    notebooks_dir,
-    read_parameters,
-    refresh_notebook,
-    resolve_parameters,
-    run_notebooks,
-)
+from .discovery import discover_notebooks, notebooks_dir
+from .execute import KERNEL_NAME, RunOutcome, run_notebooks
+from .index import SCORECARD_COLUMNS, build_index, build_scorecard
+from .parameters import ParameterError, coerce_parameter, read_parameters, resolve_parameters
+from .refresh import CHECK_MARKER, refresh_notebook
+
+__all__ = [
+    "CHECK_MARKER",
+    "KERNEL_NAME",
+    "SCORECARD_COLUMNS",
+    "ParameterError",
+    "RunOutcome",
+    "build_index",
+    "build_scorecard",
+    "coerce_parameter",
+    "discover_notebooks",
+    "notebooks_dir",
+    "read_parameters",
+    "refresh_notebook",
+    "resolve_parameters",
+    "run_notebooks",
+]
