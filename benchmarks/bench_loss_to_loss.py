@@ -28,7 +28,7 @@ from scipy.optimize import minimize
 
 from scalingkit import data, fit
 from scalingkit.laws import KaplanLaw
-from scalingkit.workbooks.loss_to_loss import analysis as l2l
+from scalingkit.workbooks import loss_to_loss as l2l
 
 DELTA = 1e-3
 

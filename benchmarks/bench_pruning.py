@@ -28,7 +28,7 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.optimize import brentq, minimize_scalar
 
-from scalingkit.workbooks.data_pruning import theory as pr
+from scalingkit.workbooks import data_pruning as pr
 
 
 def reference_eps(field: pr.PrunedField, alpha: float) -> float:

@@ -10,7 +10,7 @@ from scipy.optimize import minimize_scalar
 from scalingkit import fit
 from scalingkit.data import load_chinchilla
 from scalingkit.laws import ChinchillaLaw
-from scalingkit.workbooks.chinchilla_replication import analysis as ch
+from scalingkit.workbooks import chinchilla_replication as ch
 from scalingkit.workbooks.chinchilla_replication import reference as ref
 
 

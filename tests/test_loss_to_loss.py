@@ -8,7 +8,7 @@ import pytest
 
 from scalingkit import data
 from scalingkit.laws import KaplanLaw, ShiftedPowerLaw, TranslatedKaplanLaw
-from scalingkit.workbooks.loss_to_loss import analysis as l2l
+from scalingkit.workbooks import loss_to_loss as l2l
 
 # A plausible law (close to the authors' FineWeb fit) and a grid of (N, D).
 TRUE = {"A": 6.8e7, "B": 9.3e8, "E": 2.17, "alpha": 0.41, "beta": 0.45}
@@ -217,7 +217,7 @@ def test_tidy_losses_long_form() -> None:
     long = l2l.tidy_losses(runs, ["fineweb_100b_val", "hellaswag"])
     assert len(long) == 2 * len(runs)
     assert set(long.columns) >= {"run", "corpus", "params", "tokens", "loss", "value"}
-    with pytest.raises(ValueError, match="missing column"):
+    with pytest.raises(ValueError, match=r"missing column\(s\)"):
         l2l.tidy_losses(runs, ["piqa"])
 
 
@@ -288,6 +288,7 @@ def test_translation_to_the_same_corpus_is_the_identity(sweep: pd.DataFrame) -> 
     fits = l2l.fit_own_validation_laws(sweep, corpora=["fineweb-100b"])
     tr = l2l.translation_experiment(sweep, held_out, fits, "fineweb-100b", ["fineweb-100b"])
     row = tr.iloc[0]
+    assert row["source"] == row["destination"] == "fineweb-100b"
     assert row["n_runs"] == 8
     assert bool(row["converged_translated"]) and bool(row["converged_direct"])
     assert row["kappa"] == pytest.approx(1.0, abs=0.15)

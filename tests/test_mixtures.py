@@ -8,7 +8,7 @@ import pytest
 
 from scalingkit import data, fit
 from scalingkit.laws import AdditiveMixtureLaw, DataMixingLaw, JointMixtureLaw
-from scalingkit.workbooks.data_mixtures import analysis as mx
+from scalingkit.workbooks import data_mixtures as mx
 
 K = 4
 
@@ -192,7 +192,7 @@ def test_project_simplex():
 
 
 def test_optimal_mixture_finds_known_optimum_and_respects_constraints():
-    # one target, equal exponents: maximise sum C_j h_j^g on the simplex -> h ∝ C^(1/(1-g))
+    # one domain, equal exponents: maximise sum C_j h_j^g on the simplex -> h ∝ C^(1/(1-g))
     law = AdditiveMixtureLaw(K)
     C = np.array([1.0, 2.0, 4.0, 0.5])
     g = 0.5
@@ -210,7 +210,7 @@ def test_optimal_mixture_finds_known_optimum_and_respects_constraints():
     assert h2.min() >= 0.1 - 1e-9 and h2.sum() == pytest.approx(1.0)
 
 
-def test_optimal_mixture_mean_of_two_targets_is_between_their_optima():
+def test_optimal_mixture_mean_of_two_domains_is_between_their_optima():
     law = AdditiveMixtureLaw(2)
     t1 = law.from_natural(E=1, A=1, alpha=0.3, B=1, beta=0.3, C=[4.0, 1.0], gamma=[0.5, 0.5])
     t2 = law.from_natural(E=1, A=1, alpha=0.3, B=1, beta=0.3, C=[1.0, 4.0], gamma=[0.5, 0.5])
@@ -246,7 +246,7 @@ def test_split_runs_holds_out_whole_mixtures():
     assert (again.split == runs.split).all()
 
 
-def test_fit_drops_missing_losses_only_for_that_target():
+def test_fit_drops_missing_losses_only_for_that_domain():
     df = data.load_slimpajama_mixtures()
     runs = mx.split_runs(df, seed=0)
     runs = runs[runs.params == runs.params.min()].copy()  # small, fast
@@ -267,7 +267,7 @@ def test_mre_and_errors():
         AdditiveMixtureLaw(K).predict(np.zeros(2 * K + 5), _inputs(k=K + 1))
     with pytest.raises(ValueError, match="laws"):
         mx.fit_mixture_laws(pd.DataFrame({"split": []}), ["c4"], laws=("joint",))
-    with pytest.raises(ValueError, match="missing column"):
+    with pytest.raises(ValueError, match=r"missing column\(s\)"):
         mx.split_runs(pd.DataFrame({"params": [1.0]}))
 
 

@@ -81,8 +81,9 @@ def test_ruff_is_clean() -> None:
 def test_notebooks_fall_back_to_the_copy_shipped_in_the_package(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
+    from scalingkit import notebooks as discovery
     from scalingkit.cli import main as cli_main
-    from scalingkit.runner import build_index, discover_notebooks, discovery, notebooks_dir
+    from scalingkit.runner import build_index, discover_notebooks, notebooks_dir
 
     checkout = discovery.checkout_notebooks_dir()
     assert notebooks_dir() == checkout == ROOT / "notebooks"  # a checkout runs its own copy

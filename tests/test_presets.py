@@ -13,7 +13,7 @@ from scalingkit.laws import (
     KaplanLaw,
     TranslatedKaplanLaw,
 )
-from scalingkit.workbooks.chinchilla_replication import analysis as ch
+from scalingkit.workbooks import chinchilla_replication as ch
 
 
 def test_registry_names_and_lookup():

@@ -8,8 +8,8 @@ import pytest
 from scipy.special import ndtr
 from scipy.stats import multivariate_normal
 
-from scalingkit.workbooks.data_pruning import real_data as prd
-from scalingkit.workbooks.data_pruning import theory as pr
+from scalingkit.workbooks import data_pruning as pr
+from scalingkit.workbooks.data_pruning import replica
 
 
 # ---------------------------------------------------------------------------- pruned densities
@@ -48,12 +48,12 @@ def test_gauss_hinge2_matches_monte_carlo():
 def test_bivariate_normal_and_truncated_hinge_closed_forms():
     for h, k, r in [(0.3, -0.5, 0.4), (-1.0, -0.2, -0.7), (1.2, 0.8, 0.9), (-0.5, 0.7, 0.2)]:
         ref = multivariate_normal([0, 0], [[1, r], [r, 1]]).cdf([h, k])
-        assert pr._phi2(np.array(h), np.array(k), np.array(r)) == pytest.approx(ref, abs=1e-7)
+        assert replica._phi2(np.array(h), np.array(k), np.array(r)) == pytest.approx(ref, abs=1e-7)
     rng = np.random.default_rng(1)
     W, xi = rng.standard_normal((2, 2_000_000))
     for m, A, s, w0 in [(0.3, 0.8, 0.2, -0.5), (-0.2, -0.5, 0.6, 1.0), (1.0, 0.1, 0.05, 0.0)]:
         mc = np.mean(np.maximum(m - A * W - s * xi, 0) ** 2 * (w0 < W))
-        val = pr._trunc_sq_hinge(np.array(m), np.array(A), np.array(s), np.array(w0))
+        val = replica._trunc_sq_hinge(np.array(m), np.array(A), np.array(s), np.array(w0))
         assert val == pytest.approx(mc, rel=0.02, abs=2e-4)
 
 
@@ -168,23 +168,23 @@ def test_pareto_envelope_is_lower_envelope():
 
 # ---------------------------------------------------------------------------- real data
 def test_real_data_metrics_and_runs_are_deterministic():
-    d = prd.load_real("digits")
+    d = pr.load_real("digits")
     assert d.X.shape[1] == 64 and len(d.y_test) == 500
     X, y = d.X[:200], d.y[:200]
-    proto = prd.difficulty("prototype", X, y, seed=0)
-    proto_shuffled = prd.difficulty("prototype", X, np.roll(y, 7), seed=0)
+    proto = pr.difficulty("prototype", X, y, seed=0)
+    proto_shuffled = pr.difficulty("prototype", X, np.roll(y, 7), seed=0)
     np.testing.assert_array_equal(proto, proto_shuffled)  # self-supervised: labels unused
-    marg = prd.difficulty("margin", X, y, seed=0)
+    marg = pr.difficulty("margin", X, y, seed=0)
     assert marg.shape == (200,) and np.isfinite(marg).all()
-    r1 = prd.run_real(d, [100, 200], [1.0, 0.5], n_seeds=2, seed=3, n_jobs=1)
-    r2 = prd.run_real(d, [100, 200], [1.0, 0.5], n_seeds=2, seed=3, n_jobs=2)
+    r1 = pr.run_real(d, [100, 200], [1.0, 0.5], n_seeds=2, seed=3, n_jobs=1)
+    r2 = pr.run_real(d, [100, 200], [1.0, 0.5], n_seeds=2, seed=3, n_jobs=2)
     pd.testing.assert_frame_equal(r1, r2)
     assert set(r1.strategy) == {"none", "hard", "easy", "random"}
     assert (r1.error < 0.6).all()
     with pytest.raises(ValueError, match="exceeds the digits train pool"):
-        prd.run_real(d, [5000], [1.0], n_seeds=1)
+        pr.run_real(d, [5000], [1.0], n_seeds=1)
     with pytest.raises(ValueError, match="parameter name"):
-        prd.load_real("cifar10")
+        pr.load_real("cifar10")
 
 
 def test_bad_parameters_raise_clear_errors():

@@ -261,7 +261,7 @@ def test_chinchilla_sensitivity_sweep_end_to_end(tmp_path: Path) -> None:
     ds = sweep.run_sweep(
         notebooks_dir() / "chinchilla_replication.ipynb",
         {"huber_delta": ["1e-3", "1e-1"]},
-        fixed={"n_bootstrap_quick": "20"},
+        fixed={"n_bootstrap": "20"},
         mode="quick",
         out_dir=tmp_path,
         workers=2,

@@ -1,6 +1,6 @@
 """Executing notebooks: discovery, parameters, papermill runs, HTML reports, the index.
 
-Modules: :mod:`~scalingkit.runner.discovery` (where the notebooks are),
+Modules (where the notebooks are: :mod:`scalingkit.notebooks`),
 :mod:`~scalingkit.runner.parameters` (the ``parameters`` cell and typed overrides),
 :mod:`~scalingkit.runner.execute` (papermill runs and their reports),
 :mod:`~scalingkit.runner.index` (``index.html`` and ``scorecard.csv``),
@@ -12,7 +12,7 @@ Subpackages: :mod:`scalingkit.runner.sweep` (``scalingkit sweep``) and
 :mod:`scalingkit.runner.userfit` (``scalingkit fit``).
 """
 
-from .discovery import discover_notebooks, notebooks_dir
+from ..notebooks import discover_notebooks, notebooks_dir
 from .execute import KERNEL_NAME, RunOutcome, run_notebooks
 from .index import SCORECARD_COLUMNS, build_index, build_scorecard
 from .parameters import ParameterError, coerce_parameter, read_parameters, resolve_parameters

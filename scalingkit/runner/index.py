@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import reporting as report
 from .._io import atomic_write_many
-from .discovery import notebook_stems
+from ..notebooks import notebook_stems
 from .formatting import fmt
 from .pages import render_page
 

@@ -8,14 +8,12 @@ checked against the notebook's parameters before anything runs.
 from __future__ import annotations
 
 import ast
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from ..errors import ParameterError
+from ..notebooks import parameters_cell, read_parameters
 
 __all__ = [
     "ParameterError",
@@ -27,40 +25,6 @@ __all__ = [
 ]
 
 MODES = ("quick", "full")
-
-
-def parameters_cell(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
-    """The one cell of ``nb`` tagged ``parameters`` (:class:`ParameterError` if not exactly one)."""
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if len(cells) != 1:
-        raise ParameterError(
-            f"{path}: expected exactly one cell tagged 'parameters', found {len(cells)}"
-        )
-    return cells[0]
-
-
-def read_parameters(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Names and default values of a notebook's ``parameters`` cell (literal assignments)."""
-    path = Path(path)
-    nb = nbformat.read(path, as_version=4)
-    cell = parameters_cell(nb, path)
-    try:
-        tree = ast.parse(cell.source)
-    except SyntaxError as exc:
-        raise ParameterError(f"{path}: parameters cell is not valid Python ({exc.msg})") from None
-    params: dict[str, Any] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if len(targets) != 1 or not isinstance(targets[0], ast.Name) or node.value is None:
-                raise ParameterError(f"{path}: parameters cell may only assign single names")
-            try:
-                params[targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                raise ParameterError(
-                    f"{path}: parameter '{targets[0].id}' must be a literal (number, bool, str)"
-                ) from None
-    return params
 
 
 _TRUE = {"true", "yes", "on", "1"}

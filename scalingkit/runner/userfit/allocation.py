@@ -49,7 +49,7 @@ def compute_optimal(law: str, params: Mapping[str, Any], compute: Any) -> dict[s
     ok = (al > 0) & (be > 0) & np.isfinite(A) & np.isfinite(B) & (A > 0) & (B > 0)
     with np.errstate(all="ignore"):
         if law == "chinchilla":
-            from ...workbooks.chinchilla_replication.analysis import optimal_allocation
+            from ...workbooks.chinchilla_replication import optimal_allocation
 
             n, d = optimal_allocation({"A": A, "B": B, "E": E, "alpha": al, "beta": be}, C)
             loss = E + A * n ** (-al) + B * d ** (-be)

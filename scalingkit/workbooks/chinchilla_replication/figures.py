@@ -1,7 +1,7 @@
 """Figures of the Chinchilla replication workbook (Besiroglu et al. 2024, arXiv 2404.10102).
 
-Each function takes tidy frames built by :mod:`scalingkit.chinchilla` and returns the
-matplotlib ``Figure``; nothing of substance is computed here.
+Each function takes tidy frames built by :mod:`scalingkit.workbooks.chinchilla_replication`
+and returns the matplotlib ``Figure``; nothing of substance is computed here.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Figures of the data-mixture workbook (Shukor et al. 2025, arXiv 2507.09404).
 
-Each function takes the tidy frames produced by :mod:`scalingkit.mixtures` and returns a
-matplotlib ``Figure``; none of them fits or optimises anything.
+Each function takes the tidy frames produced by :mod:`scalingkit.workbooks.data_mixtures` and
+returns a matplotlib ``Figure``; none of them fits or optimises anything.
 """
 
 from __future__ import annotations
@@ -11,28 +11,32 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .runs import loss_column, size_label
+
 __all__ = ["loss_vs_weight", "mre_heatmap", "optimal_mixture_bars", "predicted_vs_observed"]
 
 
-def _size_label(n: float) -> str:
-    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
-
-
 def loss_vs_weight(
-    runs: pd.DataFrame, domain: str = "c4", target: str = "c4", *, ax: plt.Axes | None = None
+    runs: pd.DataFrame,
+    weight_domain: str = "c4",
+    loss_domain: str = "c4",
+    *,
+    ax: plt.Axes | None = None,
 ):
-    """Target loss against the weight of one training domain, one colour per model size.
+    """The loss on one domain against the weight of one domain, one colour per model size.
 
     Only each size's largest token budget is shown, so points differ by mixture alone.
     """
-    col = f"{target}_loss"
-    wcol = f"weight_{domain}"
+    col = loss_column(loss_domain)
+    wcol = f"weight_{weight_domain}"
     for c in (col, wcol, "params", "tokens"):
         if c not in runs.columns:
             raise ValueError(f"loss_vs_weight: missing column {c!r}")
     top = runs[runs["tokens"] == runs.groupby("params")["tokens"].transform("max")]
-    top = top.assign(size=top["params"].map(_size_label)).dropna(subset=[col])
-    order = [_size_label(p) for p in sorted(top["params"].unique())]
+    top = top.assign(size=top["params"].map(lambda p: size_label(p, prefix=""))).dropna(
+        subset=[col]
+    )
+    order = [size_label(p, prefix="") for p in sorted(top["params"].unique())]
     if ax is None:
         fig, ax = plt.subplots(figsize=(5.5, 3.8))
     else:
@@ -40,8 +44,8 @@ def loss_vs_weight(
     sns.scatterplot(
         data=top, x=wcol, y=col, hue="size", hue_order=order, palette="viridis", ax=ax, s=28
     )
-    ax.set_xlabel(f"weight of {domain} in the training mixture")
-    ax.set_ylabel(f"{target} validation loss")
+    ax.set_xlabel(f"weight of {weight_domain} in the training mixture")
+    ax.set_ylabel(f"{loss_domain} validation loss")
     ax.set_title("Loss vs domain weight (largest D per size)")
     ax.legend(title="N", fontsize=8, title_fontsize=8)
     fig.tight_layout()
@@ -49,7 +53,7 @@ def loss_vs_weight(
 
 
 def mre_heatmap(table: pd.DataFrame, *, title: str = "MRE (%)", ax: plt.Axes | None = None):
-    """Annotated heatmap of a ``target x law`` MRE table (values in percent)."""
+    """Annotated heatmap of a ``domain x law`` MRE table (values in percent)."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(1.3 * table.shape[1] + 2.5, 0.45 * table.shape[0] + 1.5))
     else:
@@ -57,13 +61,13 @@ def mre_heatmap(table: pd.DataFrame, *, title: str = "MRE (%)", ax: plt.Axes | N
     sns.heatmap(table, annot=True, fmt=".2f", cmap="rocket_r", cbar_kws={"label": "MRE (%)"}, ax=ax)
     ax.set_title(title)
     ax.set_xlabel("")
-    ax.set_ylabel("target domain")
+    ax.set_ylabel("domain of the loss")
     fig.tight_layout()
     return fig
 
 
 def predicted_vs_observed(pred: pd.DataFrame, split: str = "N=2.7B", *, ax: plt.Axes | None = None):
-    """Predicted against observed loss on one evaluation split, per target and law."""
+    """Predicted against observed loss on one evaluation split, per domain and law."""
     sub = pred[pred["split"] == split]
     if sub.empty:
         raise ValueError(f"predicted_vs_observed: no rows with split == {split!r}")
@@ -71,7 +75,7 @@ def predicted_vs_observed(pred: pd.DataFrame, split: str = "N=2.7B", *, ax: plt.
         fig, ax = plt.subplots(figsize=(5, 4.5))
     else:
         fig = ax.figure
-    sns.scatterplot(data=sub, x="observed", y="predicted", hue="target", style="law", ax=ax, s=30)
+    sns.scatterplot(data=sub, x="observed", y="predicted", hue="domain", style="law", ax=ax, s=30)
     lo = float(min(sub["observed"].min(), sub["predicted"].min()))
     hi = float(max(sub["observed"].max(), sub["predicted"].max()))
     ax.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--")
@@ -84,7 +88,7 @@ def predicted_vs_observed(pred: pd.DataFrame, split: str = "N=2.7B", *, ax: plt.
 def optimal_mixture_bars(table: pd.DataFrame):
     """Stacked bars of the optimal weights h* across scales, one panel per law.
 
-    ``table`` is :func:`scalingkit.mixtures.optimal_mixture_table` output (possibly several laws
+    ``table`` is :func:`~scalingkit.workbooks.data_mixtures.optimal_mixture_table` output (possibly several laws
     concatenated).
     """
     laws = list(dict.fromkeys(table["law"]))
@@ -99,7 +103,7 @@ def optimal_mixture_bars(table: pd.DataFrame):
         for c, d in zip(colors, domains, strict=True):
             ax.bar(x, piv[d].to_numpy(), bottom=bottom, color=c, label=d, width=0.7)
             bottom += piv[d].to_numpy()
-        ax.set_xticks(x, [_size_label(p) for p in piv.index])
+        ax.set_xticks(x, [size_label(p, prefix="") for p in piv.index])
         ax.set_xlabel("model size N (D = largest budget at that size)")
         ax.set_ylabel("h*")
         ax.set_ylim(0, 1)

@@ -1,8 +1,7 @@
 """Figures of the data-pruning workbook (Sorscher et al. 2022, arXiv 2206.14486).
 
-Every function takes tidy frames produced by :mod:`scalingkit.pruning` /
-:mod:`scalingkit.pruning_data` and returns a matplotlib ``Figure``; nothing is computed here
-beyond selecting rows.
+Every function takes tidy frames produced by :mod:`scalingkit.workbooks.data_pruning` and
+returns a matplotlib ``Figure``; nothing is computed here beyond selecting rows.
 """
 
 from __future__ import annotations

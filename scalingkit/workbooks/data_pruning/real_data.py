@@ -23,17 +23,23 @@ Keep hard keeps the fraction ``f`` with the largest difficulty, keep easy the sm
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ...data.datasets import RealData, load_real
+from .claims import PowerLawFit, fit_power_law
 
 __all__ = [
     "RealData",
+    "RealDataStudy",
     "difficulty",
     "load_real",
     "order_flips",
     "pruned_vs_random",
+    "real_data_study",
     "real_envelope",
     "run_real",
     "summarize_real",
@@ -243,3 +249,63 @@ def pruned_vs_random(df: pd.DataFrame, dataset: str, n_tot: int, f: float) -> di
         "diff_se": se,
         "beats": bool(diff.mean() < -2.0 * se),
     }
+
+
+@dataclass(frozen=True)
+class RealDataStudy:
+    """The real-data runs of one study and what the notebook reads off them.
+
+    Attributes
+    ----------
+    runs : pandas.DataFrame
+        One row per training (:func:`run_real`), every data set.
+    summary : pandas.DataFrame
+        :func:`summarize_real`.
+    envelope : pandas.DataFrame
+        :func:`real_envelope`.
+    random_fits : dict
+        Data set -> power law of test error against kept size under random pruning.
+    flips : pandas.DataFrame
+        :func:`order_flips`.
+    pruned_vs_random : pandas.DataFrame
+        :func:`pruned_vs_random` of every data set, on its largest pool.
+    """
+
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+    envelope: pd.DataFrame
+    random_fits: dict[str, PowerLawFit]
+    flips: pd.DataFrame
+    pruned_vs_random: pd.DataFrame
+
+
+def real_data_study(
+    datasets: Mapping[str, Sequence[int]],
+    fs: Sequence[float],
+    *,
+    compare_f: float = 0.5,
+    n_seeds: int = 5,
+    seed: int = 0,
+    n_jobs: int = -1,
+) -> RealDataStudy:
+    """Run the pruning protocol on every data set (name -> pool sizes) and summarise it.
+
+    Each data set is loaded with :func:`load_real` and run with :func:`run_real` (fractions
+    ``fs``); best pruned against random is compared at ``compare_f`` on the largest pool.
+    """
+    runs = pd.concat(
+        [
+            run_real(
+                load_real(name), list(n_tots), list(fs), n_seeds=n_seeds, seed=seed, n_jobs=n_jobs
+            )
+            for name, n_tots in datasets.items()
+        ],
+        ignore_index=True,
+    )
+    summary = summarize_real(runs)
+    fits = {}
+    for name in datasets:
+        r = runs[(runs.dataset == name) & runs.metric.eq("random")]
+        fits[name] = fit_power_law(r.n_kept, r.error)
+    vs = pd.DataFrame([pruned_vs_random(runs, n, max(datasets[n]), compare_f) for n in datasets])
+    return RealDataStudy(runs, summary, real_envelope(summary), fits, order_flips(summary), vs)

@@ -1,6 +1,6 @@
 """Figures of the loss-to-loss workbook (Brandfonbrener et al. 2024, arXiv:2411.12925).
 
-Every function takes frames built by :mod:`scalingkit.loss_to_loss` and returns a Figure.
+Every function takes frames built by :mod:`scalingkit.workbooks.loss_to_loss` and returns a Figure.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .analysis import CORPORA, CORPUS_LABELS
+from .corpora import CORPORA, CORPUS_LABELS
 
 __all__ = ["extrapolation_bars", "kappa_k_heatmaps", "loss_scatter", "translation_bars"]
 
@@ -36,11 +36,11 @@ def loss_scatter(
     Parameters
     ----------
     points : pandas.DataFrame
-        :func:`scalingkit.loss_to_loss.family_points`.
+        :func:`scalingkit.workbooks.loss_to_loss.family_points`.
     curves : pandas.DataFrame
-        :func:`scalingkit.loss_to_loss.curve_frame`.
+        :func:`scalingkit.workbooks.loss_to_loss.curve_frame`.
     table : pandas.DataFrame
-        :func:`scalingkit.loss_to_loss.fit_family` (with ``x_star``, ``y_star`` for the stars).
+        :func:`scalingkit.workbooks.loss_to_loss.fit_family` (with ``x_star``, ``y_star`` for the stars).
     panel, hue : str
         Columns that select the panel and the colour of a curve.
     """
@@ -107,20 +107,20 @@ def extrapolation_bars(tt: pd.DataFrame, single: pd.DataFrame) -> Figure:
     Parameters
     ----------
     tt : pandas.DataFrame
-        Train-to-train :func:`~scalingkit.loss_to_loss.fit_family` table with ``rel_error``.
+        Train-to-train :func:`~scalingkit.workbooks.loss_to_loss.fit_family` table with ``rel_error``.
     single : pandas.DataFrame
-        :func:`~scalingkit.loss_to_loss.scaling_law_extrapolation`.
+        :func:`~scalingkit.workbooks.loss_to_loss.scaling_law_extrapolation`.
     """
     a = pd.DataFrame(
         {
-            "target": tt["y_corpus"].map(_label),
+            "corpus": tt["y_corpus"].map(_label),
             "predicted from": "train-to-train from " + tt["x_corpus"].map(_label),
             "error (%)": 100 * tt["rel_error"],
         }
     )
     b = pd.DataFrame(
         {
-            "target": single["corpus"].map(_label),
+            "corpus": single["corpus"].map(_label),
             "predicted from": "single-corpus scaling law",
             "error (%)": 100 * single["rel_error"],
         }
@@ -129,9 +129,9 @@ def extrapolation_bars(tt: pd.DataFrame, single: pd.DataFrame) -> Figure:
     hues = [*sorted(a["predicted from"].unique()), "single-corpus scaling law"]
     colors = [*sns.color_palette("colorblind", len(hues) - 1), (0.25, 0.25, 0.25)]
     fig, ax = plt.subplots(figsize=(10, 3.8))
-    order = [_label(c) for c in CORPORA if _label(c) in set(df["target"])]
+    order = [_label(c) for c in CORPORA if _label(c) in set(df["corpus"])]
     sns.barplot(
-        df, x="target", y="error (%)", hue="predicted from", hue_order=hues, order=order,
+        df, x="corpus", y="error (%)", hue="predicted from", hue_order=hues, order=order,
         palette=colors, ax=ax,
     )  # fmt: skip
     ax.axhline(0, color="k", lw=0.8)
@@ -143,20 +143,20 @@ def extrapolation_bars(tt: pd.DataFrame, single: pd.DataFrame) -> Figure:
 
 
 def translation_bars(tr: pd.DataFrame) -> Figure:
-    """Errors of the translated law vs a direct fit on the same few runs."""
+    """Errors of the translated law vs a direct fit on the same few destination runs."""
     rows = []
     for _, r in tr.iterrows():
-        tgt = _label(r["target"])
+        dest = _label(r["destination"])
         rows += [
-            {"target": tgt, "method": "translated (3 params)", "what": "1e21-FLOP loss",
+            {"destination": dest, "method": "translated (3 params)", "what": "1e21-FLOP loss",
              "error (%)": 100 * abs(r["rel_error_translated"])},
-            {"target": tgt, "method": "direct Kaplan fit (5 params)", "what": "1e21-FLOP loss",
+            {"destination": dest, "method": "direct Kaplan fit (5 params)", "what": "1e21-FLOP loss",
              "error (%)": 100 * abs(r["rel_error_direct"])},
-            {"target": tgt, "method": "curve from observed source loss", "what": "1e21-FLOP loss",
+            {"destination": dest, "method": "curve from observed source loss", "what": "1e21-FLOP loss",
              "error (%)": 100 * abs(r["rel_error_from_observed"])},
-            {"target": tgt, "method": "translated (3 params)", "what": "compute-optimal losses",
+            {"destination": dest, "method": "translated (3 params)", "what": "compute-optimal losses",
              "error (%)": 100 * r["opt_mare_translated"]},
-            {"target": tgt, "method": "direct Kaplan fit (5 params)",
+            {"destination": dest, "method": "direct Kaplan fit (5 params)",
              "what": "compute-optimal losses", "error (%)": 100 * r["opt_mare_direct"]},
         ]  # fmt: skip
     df = pd.DataFrame(rows)
@@ -164,7 +164,7 @@ def translation_bars(tr: pd.DataFrame) -> Figure:
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=False)
     for ax, what in zip(axes, ["1e21-FLOP loss", "compute-optimal losses"], strict=True):
         sns.barplot(
-            df[df["what"] == what], x="target", y="error (%)", hue="method", hue_order=methods,
+            df[df["what"] == what], x="destination", y="error (%)", hue="method", hue_order=methods,
             ax=ax,
         )  # fmt: skip
         ax.set_title(f"|relative error|, {what}", fontsize=10)

@@ -1,15 +1,24 @@
-"""Finding the notebooks: the checkout's ``notebooks/`` or the copy shipped in the wheel.
+"""Where the workbook notebooks are, and what their ``parameters`` cell declares.
 
-A source checkout (or an editable install) runs the notebooks in ``<repository>/notebooks``.
+A source checkout (or an editable install) has the notebooks in ``<repository>/notebooks``.
 A wheel carries a copy of them as package data, ``scalingkit/_notebooks/`` (see
 ``[tool.hatch.build.targets.wheel.force-include]`` in ``pyproject.toml``), so ``scalingkit
-run`` works from an installed package too.
+run`` works from an installed package too. The parameters cell is read here once for both
+users: the runner (which validates ``-p`` overrides against it) and
+:func:`scalingkit.reporting.start` (which reads a notebook's parameter values from it).
 """
 
 from __future__ import annotations
 
+import ast
+import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .errors import ParameterError
 
 __all__ = [
     "checkout_notebooks_dir",
@@ -17,9 +26,11 @@ __all__ = [
     "notebook_stems",
     "notebooks_dir",
     "packaged_notebooks_dir",
+    "parameters_cell",
+    "read_parameters",
 ]
 
-_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+_PACKAGE_ROOT = Path(__file__).resolve().parent
 
 
 def checkout_notebooks_dir() -> Path:
@@ -87,3 +98,37 @@ def discover_notebooks(names: Sequence[str] = ()) -> list[Path]:
             raise FileNotFoundError(f"notebook '{name}' not found (known: {known})")
         out.append(hit.resolve())
     return out
+
+
+def parameters_cell(nb: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
+    """The one cell of ``nb`` tagged ``parameters`` (:class:`ParameterError` if not exactly one)."""
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ParameterError(
+            f"{path}: expected exactly one cell tagged 'parameters', found {len(cells)}"
+        )
+    return cells[0]
+
+
+def read_parameters(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Names and default values of a notebook's ``parameters`` cell (literal assignments)."""
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    cell = parameters_cell(nb, path)
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError as exc:
+        raise ParameterError(f"{path}: parameters cell is not valid Python ({exc.msg})") from None
+    params: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if len(targets) != 1 or not isinstance(targets[0], ast.Name) or node.value is None:
+                raise ParameterError(f"{path}: parameters cell may only assign single names")
+            try:
+                params[targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                raise ParameterError(
+                    f"{path}: parameter '{targets[0].id}' must be a literal (number, bool, str)"
+                ) from None
+    return params

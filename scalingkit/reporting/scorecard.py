@@ -1,0 +1,110 @@
+"""Scorecards: every target of a notebook beside our value and its status, and across notebooks.
+
+Both functions take results as written by :func:`scalingkit.reporting.save` (dicts with
+``mode`` and ``records``); neither reads a results file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from .targets import Target, compare, load_targets, workbook_package
+
+__all__ = ["SCORECARD_COLUMNS", "build_scorecard", "scorecard"]
+
+#: Columns of a scorecard, in order.
+SCORECARD_COLUMNS = (
+    "notebook",
+    "quantity",
+    "description",
+    "paper_value",
+    "source",
+    "our_value",
+    "uncertainty",
+    "ci_low",
+    "ci_high",
+    "tolerance",
+    "status",
+    "mode",
+)
+
+
+def scorecard(
+    notebook: str, results: Mapping[str, Any] | None, targets: list[Target] | None = None
+) -> pd.DataFrame:
+    """Scorecard rows of one notebook: every target, with our value and its status.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook stem.
+    results : dict or None
+        The notebook's results (as written by :func:`save`); ``None`` if it was not run.
+    targets : list of Target, optional
+        Defaults to :func:`load_targets`.
+    """
+    targets = load_targets(notebook) if targets is None else targets
+    recs = {} if results is None else {r["quantity"]: r for r in results.get("records", [])}
+    mode = None if results is None else results.get("mode")
+    rows = []
+    for t in targets:
+        rec = recs.get(t.quantity)
+        value = None if rec is None else rec["value"]
+        rows.append(
+            {
+                "notebook": notebook,
+                "quantity": t.quantity,
+                "description": t.description or (rec or {}).get("description", ""),
+                "paper_value": t.paper_value,
+                "source": t.source,
+                "our_value": value,
+                "uncertainty": None if rec is None else rec.get("uncertainty"),
+                "ci_low": None if rec is None else rec.get("ci_low"),
+                "ci_high": None if rec is None else rec.get("ci_high"),
+                "tolerance": t.tolerance_text(),
+                "status": compare(t, value, mode),
+                "mode": mode or "",
+            }
+        )
+    return pd.DataFrame(rows, columns=list(SCORECARD_COLUMNS))
+
+
+def build_scorecard(
+    results: Mapping[str, Mapping[str, Any]], notebooks: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Scorecard across notebooks: every target of every known notebook, run or not.
+
+    Parameters
+    ----------
+    results : mapping of str to dict
+        Notebook stem -> its results (as written by :func:`save`, plus the runner's
+        ``status``). A notebook whose ``status`` is ``"failed"`` counts as not run: its
+        numbers are not reported as ours.
+    notebooks : iterable of str
+        Notebook stems to include even if they were not run. Workbook packages with a
+        ``targets.toml`` are always included; a package is listed once, under its notebook's
+        stem when one is known (``00_data_tour`` for ``data_tour``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`SCORECARD_COLUMNS`, notebooks in sorted order.
+    """
+    from . import targets_dir  # on the package, as in targets_path: it can be redirected
+
+    known = set(notebooks) | set(results)
+    covered = {workbook_package(stem) for stem in known}
+    known |= {p.parent.name for p in targets_dir().glob("*/targets.toml")} - covered
+    frames = []
+    for stem in sorted(known):
+        res = results.get(stem)
+        if res is not None and res.get("status") == "failed":
+            res = None
+        frames.append(scorecard(stem, res))
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=list(SCORECARD_COLUMNS))
+    return pd.concat(frames, ignore_index=True)
