@@ -1,15 +1,17 @@
-"""Seaborn figures for the workbooks: one submodule per workbook, shared style here.
+"""The house style of every figure and the figures shared by several workbooks and tools.
 
-Figures take tidy frames or fit results and return the matplotlib ``Figure``; they compute
-nothing of substance.
+Each workbook's own figures live in its package (``scalingkit.workbooks.<stem>.figures``), the
+user fit's in ``scalingkit.runner.userfit.figures``. Figures take tidy frames or fit results and
+return the matplotlib ``Figure``; they compute nothing of substance.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
@@ -32,11 +34,49 @@ def set_style(dpi: int = 90) -> None:
 
 
 def bootstrap_pairplot(
-    data: pd.DataFrame, marks: Mapping[str, Mapping[str, float]] | None, title: str
+    samples: pd.DataFrame,
+    marks: Mapping[str, Mapping[str, float]] | None = None,
+    *,
+    names: Sequence[str] = ("A", "B", "E", "alpha", "beta"),
+    log_params: Sequence[str] = (),
+    max_points: int = 1000,
+    seed: int | None = None,
+    title: str = "bootstrap distribution of the fitted parameters",
 ) -> Figure:
-    """Corner pair plot of bootstrap draws (one column per parameter, already on the scale to
-    show), with ``marks`` (label -> value per column) drawn as diamonds and diagonal lines."""
-    names = list(data.columns)
+    """Corner pair plot of bootstrap draws of a fit's natural parameters.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        One row per refit (e.g. ``FitResult.samples``); the columns of ``names`` it has are
+        drawn, those in ``log_params`` as ``log10`` (draws that span orders of magnitude).
+    marks : mapping, optional
+        Label -> parameters (e.g. the estimate, a published fit), drawn as diamonds off the
+        diagonal and as lines on it.
+    max_points : int
+        At most this many draws are plotted (all are used by the statistics): the first ones,
+        or with ``seed`` a fixed random subset. Draws with a non-finite value are left out.
+    title : str
+    """
+    cols = [c for c in names if c in samples.columns]
+
+    def view(frame: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame(index=frame.index)
+        for c in cols:
+            v = frame[c].astype(float)
+            out[f"log10 {c}" if c in log_params else c] = np.log10(v) if c in log_params else v
+        return out
+
+    data = view(samples.loc[np.all(np.isfinite(samples[cols].to_numpy(float)), axis=1)])
+    if len(data) > max_points:
+        data = (
+            data.iloc[:max_points] if seed is None else data.sample(max_points, random_state=seed)
+        )
+    shown = {
+        label: view(pd.DataFrame({c: [p[c]] for c in cols})).iloc[0].to_dict()
+        for label, p in (marks or {}).items()
+    }
+    shown_names = list(data.columns)
     g = sns.pairplot(
         data,
         corner=True,
@@ -45,11 +85,11 @@ def bootstrap_pairplot(
         plot_kws={"s": 5, "alpha": 0.35, "linewidth": 0},
         diag_kws={"bins": 40, "element": "step"},
     )
-    if marks:
+    if shown:
         pal = sns.color_palette("colorblind")[1:]
-        for (label, p), col in zip(marks.items(), pal, strict=False):
-            for i, yi in enumerate(names):
-                for j, xj in enumerate(names[: i + 1]):
+        for (label, p), col in zip(shown.items(), pal, strict=False):
+            for i, yi in enumerate(shown_names):
+                for j, xj in enumerate(shown_names[: i + 1]):
                     ax = g.axes[i, j]
                     if ax is None:
                         continue

@@ -91,11 +91,10 @@ def plot_bootstrap(
 ) -> plt.Figure:
     """Pair plot of bootstrap parameter samples; ``marks`` (label -> params) drawn as points.
 
-    At most ``max_points`` samples are drawn (the first ones; all are used by the statistics).
+    At most ``max_points`` samples are drawn (the first ones; all are used by the statistics);
+    see :func:`scalingkit.plots.bootstrap_pairplot`.
     """
-    cols = [c for c in ("A", "B", "E", "alpha", "beta") if c in samples.columns]
-    data = samples[cols].iloc[:max_points]
-    return bootstrap_pairplot(data, marks, "bootstrap distribution of the fitted parameters")
+    return bootstrap_pairplot(samples, marks, max_points=max_points)
 
 
 def plot_frontier(frontier: pd.DataFrame, points: pd.DataFrame | None = None) -> plt.Figure:
