@@ -77,7 +77,7 @@ def main() -> None:
     args = ap.parse_args()
 
     law = KaplanLaw()
-    starts = law.initial_grid()
+    starts = fit.get_preset("kaplan").starts(law)  # the authors' 16 starts
     probs = problems(args.all)
 
     def run_batched():

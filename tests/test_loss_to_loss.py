@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalingkit import data
+from scalingkit import data, fit
 from scalingkit.laws import KaplanLaw, ShiftedPowerLaw, TranslatedKaplanLaw
 from scalingkit.workbooks import loss_to_loss as l2l
 
@@ -41,7 +41,7 @@ def test_kaplan_gradient_matches_finite_differences() -> None:
     law = KaplanLaw()
     X = _grid(25, seed=1)
     rng = np.random.default_rng(2)
-    theta = law.initial_grid() + rng.normal(0, 0.3, (16, 5))  # far from and near the optimum
+    theta = fit.get_preset("kaplan").starts(law) + rng.normal(0, 0.3, (16, 5))  # far and near
     theta = np.vstack([theta, law.from_natural(**TRUE)])
     f, J = law.log_predict_grad(theta, X)
     assert f.shape == (17, 25) and J.shape == (17, 25, 5)
@@ -70,8 +70,8 @@ def test_kaplan_limits_and_bad_input() -> None:
         law.predict(theta[:4], {"params": [1e8], "tokens": [1e9]})
 
 
-def test_initial_grid_is_the_authors() -> None:
-    grid = KaplanLaw.initial_grid()
+def test_the_kaplan_preset_starts_are_the_authors() -> None:
+    grid = fit.get_preset("kaplan").starts(KaplanLaw())
     assert grid.shape == (16, 5)
     assert set(grid[:, 0]) == {5.0, 10.0, 15.0, 20.0} == set(grid[:, 1])
     assert np.all(grid[:, 2] == 0.5) and np.all(grid[:, 3:] == 0.4)
@@ -254,18 +254,6 @@ def test_own_fit_matches_authors_objective(sweep: pd.DataFrame) -> None:
     assert bool(row["ours_le_theirs"])
     assert row["E_rel_diff"] < 1e-4
     assert row["E_ours"] == pytest.approx(0.85, abs=0.01)
-
-
-def test_compute_optimal_is_the_minimum() -> None:
-    law = KaplanLaw()
-    theta = law.from_natural(**TRUE)
-    opt = l2l.compute_optimal(law, theta, [1e19, 1e21])
-    for _, r in opt.iterrows():
-        assert r["params"] * r["tokens"] * 6 == pytest.approx(r["flops"])
-        for f in (0.8, 1.25):
-            n = r["params"] * f
-            other = law.predict(theta, {"params": [n], "tokens": [r["flops"] / (6 * n)]})[0]
-            assert other > r["loss"]
 
 
 def test_fit_family_drops_losses_below_E_and_counts_them() -> None:

@@ -143,7 +143,7 @@ def test_additive_law_recovers_known_parameters():
     }
     y = law.predict(true, X) * np.exp(rng.normal(0.0, 1e-4, n))
     res = fit.fit_multistart(
-        law, X, y, law.random_starts(24, seed=5), huber_delta=1e-3, bounds=law.bounds()
+        law, X, y, fit.random_starts(law, 24, seed=5), huber_delta=1e-3, bounds=law.bounds()
     )
     assert res.converged
     nat = law.natural(true)
@@ -170,7 +170,7 @@ def test_joint_law_fit_improves_on_additive_when_data_are_joint():
     }
     y = joint.predict(true, X) * np.exp(rng.normal(0.0, 1e-4, n))
     add = AdditiveMixtureLaw(K)
-    ra = fit.fit_multistart(add, X, y, add.random_starts(16, seed=7), bounds=add.bounds())
+    ra = fit.fit_multistart(add, X, y, fit.random_starts(add, 16, seed=7), bounds=add.bounds())
     s0 = joint.from_additive(ra.theta)
     starts = s0 + np.random.default_rng(8).normal(0, 0.1, (8, joint.n_params))
     starts[0] = s0

@@ -19,7 +19,7 @@ parameters cell, :func:`record` / :func:`record_fit` for every number it reports
 from __future__ import annotations
 
 from ..errors import ParameterError, TargetsError
-from .parameters import MODES, Parameters, check_mode, resolve_mode_defaults
+from .parameters import MODES, Parameters, check_mode, preset_mode, resolve_mode_defaults
 from .provenance import provenance
 from .recording import (
     RESULTS_ENV,
@@ -65,6 +65,7 @@ __all__ = [
     "check_mode",
     "compare",
     "load_targets",
+    "preset_mode",
     "provenance",
     "record",
     "record_fit",

@@ -17,10 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .._io import atomic_write_text
+from .._io import atomic_write_text, to_jsonable
 from .parameters import Parameters, notebook_parameters, resolve_mode_defaults
 from .provenance import provenance_dict
 from .scorecard import scorecard
@@ -64,16 +63,6 @@ class _Session:
 
 
 _SESSION = _Session()
-
-
-def _json_scalar(value: Any, name: str) -> float | int | bool:
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value)
-    raise TypeError(f"{name}: expected a number or bool, got {type(value).__name__}")
 
 
 def start(
@@ -161,7 +150,10 @@ def record(
         What the number is, in a few words.
     """
     _require_session("record")
-    value = _json_scalar(value, quantity)
+    number = None if isinstance(value, str) else to_jsonable(value, allow_nan=True, where=quantity)
+    if not isinstance(number, bool | int | float):
+        raise TypeError(f"{quantity}: expected a number or bool, got {type(value).__name__}")
+    value = number
     unc = None if uncertainty is None else float(uncertainty)
     lo, hi = (None, None) if ci is None else (float(ci[0]), float(ci[1]))
     _SESSION.records[quantity] = Record(quantity, value, unc, lo, hi, description)
@@ -251,16 +243,6 @@ def results_dict(include_provenance: bool = True) -> dict[str, Any]:
     return out
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, set | frozenset):
-        return list(obj)
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
-
-
 def save(path: str | os.PathLike[str] | None = None) -> Path | None:
     """Write the results sidecar (records, parameters, provenance) atomically.
 
@@ -274,5 +256,6 @@ def save(path: str | os.PathLike[str] | None = None) -> Path | None:
     dest = path if path is not None else os.environ.get(RESULTS_ENV)
     if not dest:
         return None
-    text = json.dumps(results_dict(), indent=2, default=_json_default, allow_nan=True)
+    results = to_jsonable(results_dict(), allow_nan=True, where="results")
+    text = json.dumps(results, indent=2, allow_nan=True)
     return atomic_write_text(dest, text + "\n")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ... import fit as _fit
 from ...data import require_columns
-from ...laws.mixture import DataMixingLaw
+from ...laws import DataMixingLaw
 from .runs import DOMAINS, WEIGHT_COLUMNS, loss_column
 
 __all__ = ["fit_baselines", "regressor"]
@@ -77,7 +77,7 @@ def fit_baselines(
                     dml,
                     {"weights": H[tr]},
                     y[tr],
-                    dml.random_starts(n_starts, seed=seed),
+                    _fit.random_starts(dml, n_starts, seed),
                     huber_delta=huber_delta,
                 )
                 pred["data_mixing_law"][te] = dml.predict(r.theta, {"weights": H[te]})

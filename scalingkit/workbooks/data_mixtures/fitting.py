@@ -112,7 +112,8 @@ def fit_mixture_laws(
 ) -> dict[tuple[str, str], MixtureFit]:
     """Fit the mixture laws to the ``split == "fit"`` runs, one fit per (domain, law).
 
-    The additive law starts from ``n_starts`` random points (:meth:`AdditiveMixtureLaw.random_starts`);
+    The additive law starts from ``n_starts`` uniform random points in its start box
+    (:func:`scalingkit.fit.random_starts`);
     the joint law from its exact embedding of the additive optimum
     (:meth:`JointMixtureLaw.from_additive`) plus ``n_joint_starts - 1`` jittered copies
     (N(0, 0.1) on every coordinate). Bootstrap refits resample the fitted runs with
@@ -150,7 +151,7 @@ def fit_mixture_laws(
             add,
             X,
             y,
-            add.random_starts(n_starts, seed=seed + 1000 * ti),
+            _fit.random_starts(add, n_starts, seed + 1000 * ti),
             huber_delta=huber_delta,
             n_bootstrap=n_bootstrap,
             seed=seed + ti,

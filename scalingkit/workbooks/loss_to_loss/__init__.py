@@ -3,7 +3,8 @@ arXiv:2411.12925), in the order of the paper's procedure.
 
 Modules
 -------
-corpora        training corpora, losses and their sweep columns; the sweep in long form
+corpora        a corpus's runs and the sweep in long form (the corpora, losses and their
+               columns are :mod:`scalingkit.data.corpora`'s, re-exported here)
 corpus_laws    the Kaplan-form law per (training corpus, loss) and the check against the authors'
 families       pairs of runs and the shifted power laws between their losses
 extrapolation  predicting the held-out 1e21-FLOP runs: single-corpus laws vs the curves
@@ -52,7 +53,7 @@ from .families import (
     train_to_test_specs,
     train_to_train_specs,
 )
-from .translation import compute_optimal, translation_experiment
+from .translation import translation_experiment
 
 __all__ = [
     "CORPORA",
@@ -64,7 +65,6 @@ __all__ = [
     "FamilySpec",
     "authors_irreducible_losses",
     "compare_with_authors",
-    "compute_optimal",
     "corpus_key",
     "corpus_runs",
     "curve_frame",
