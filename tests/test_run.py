@@ -86,7 +86,7 @@ def test_failing_notebook_does_not_stop_the_others(tmp_path: Path, monkeypatch) 
     targets.mkdir()
     (targets / "good_nb").mkdir()
     (targets / "good_nb" / "targets.toml").write_text(
-        '[[target]]\nquantity = "answer"\npaper_value = 42.0\nsource = "Table 9"\n'
+        '[[target]]\nquantity = "answer"\npaper_value = 42.0\nsource_kind = "paper_table"\nsource = "Table 9"\n'
         'comparison = "relative"\ntolerance = 0.01\nmodes = ["quick", "full"]\n'
     )
     monkeypatch.setattr(report, "targets_dir", lambda: targets)

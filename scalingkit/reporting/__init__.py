@@ -6,7 +6,8 @@ recording    the notebook's session: :func:`start`, :func:`record`, :func:`recor
              :func:`records`, :func:`verdict`, :func:`save`
 parameters   the notebook's parameters and the mode convention (:func:`resolve_mode_defaults`)
 targets      paper values: :class:`Target`, :func:`load_targets`, :func:`compare`
-scorecard    :func:`scorecard` (one notebook) and :func:`build_scorecard` (across notebooks)
+scorecard    :func:`scorecard` (one notebook), :func:`build_scorecard` (across notebooks) and
+             :func:`source_tally` (status counts, rows from the papers apart from the rest)
 provenance   package versions, git commit and data files behind the numbers
 
 A notebook calls ``params = report.start("<stem>", mode_defaults=wb.MODE_DEFAULTS)`` after its
@@ -32,9 +33,11 @@ from .recording import (
     start,
     verdict,
 )
-from .scorecard import SCORECARD_COLUMNS, build_scorecard, scorecard
+from .scorecard import SCORECARD_COLUMNS, build_scorecard, paper_rows, scorecard, source_tally
 from .targets import (
     COMPARISONS,
+    PAPER_KINDS,
+    SOURCE_KINDS,
     STATUS_NOT_COMPARED,
     STATUS_NOT_REPRODUCED,
     STATUS_NOT_RUN,
@@ -50,8 +53,10 @@ from .targets import (
 __all__ = [
     "COMPARISONS",
     "MODES",
+    "PAPER_KINDS",
     "RESULTS_ENV",
     "SCORECARD_COLUMNS",
+    "SOURCE_KINDS",
     "STATUS_NOT_COMPARED",
     "STATUS_NOT_REPRODUCED",
     "STATUS_NOT_RUN",
@@ -65,6 +70,7 @@ __all__ = [
     "check_mode",
     "compare",
     "load_targets",
+    "paper_rows",
     "preset_mode",
     "provenance",
     "record",
@@ -74,6 +80,7 @@ __all__ = [
     "results_dict",
     "save",
     "scorecard",
+    "source_tally",
     "start",
     "targets_dir",
     "targets_path",
