@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from scalingkit import data, fit
+from scalingkit.data import corpora
 from scalingkit.laws import KaplanLaw, ShiftedPowerLaw, TranslatedKaplanLaw
 from scalingkit.workbooks import loss_to_loss as l2l
 
@@ -20,6 +21,17 @@ def _grid(n: int = 40, seed: int = 0) -> dict[str, np.ndarray]:
         "params": 10 ** rng.uniform(7.5, 9.5, n),
         "tokens": 10 ** rng.uniform(8.5, 11.0, n),
     }
+
+
+def _assert_gradient_is_the_central_difference(law, theta, X, atol: float) -> None:
+    """Each column of ``log_predict_grad``'s Jacobian against a central difference (h = 1e-6)."""
+    _, J = law.log_predict_grad(theta, X)
+    eps = 1e-6
+    for p in range(theta.shape[1]):
+        step = np.zeros(theta.shape[1])
+        step[p] = eps
+        fd = (law.log_predict(theta + step, X) - law.log_predict(theta - step, X)) / (2 * eps)
+        np.testing.assert_allclose(J[:, :, p], fd, rtol=1e-6, atol=atol, err_msg=f"param {p}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -46,13 +58,7 @@ def test_kaplan_gradient_matches_finite_differences() -> None:
     f, J = law.log_predict_grad(theta, X)
     assert f.shape == (17, 25) and J.shape == (17, 25, 5)
     np.testing.assert_allclose(f, law.log_predict(theta, X), rtol=1e-14)
-    eps = 1e-6
-    for p in range(5):
-        tp, tm = theta.copy(), theta.copy()
-        tp[:, p] += eps
-        tm[:, p] -= eps
-        fd = (law.log_predict(tp, X) - law.log_predict(tm, X)) / (2 * eps)
-        np.testing.assert_allclose(J[:, :, p], fd, rtol=1e-6, atol=1e-8, err_msg=f"param {p}")
+    _assert_gradient_is_the_central_difference(law, theta, X, atol=1e-8)
 
 
 def test_kaplan_limits_and_bad_input() -> None:
@@ -86,14 +92,7 @@ def test_translated_law_gradient_and_identity() -> None:
     ident = np.array([np.log(TRUE["E"]), 0.0, 1.0])
     np.testing.assert_allclose(law.predict(ident, X), KaplanLaw().predict(src, X), rtol=1e-12)
     theta = np.array([[0.3, -0.2, 0.9], [1.0, 0.4, 1.3], [-2.0, 0.0, 1.0]])
-    _, J = law.log_predict_grad(theta, X)
-    eps = 1e-6
-    for p in range(3):
-        tp, tm = theta.copy(), theta.copy()
-        tp[:, p] += eps
-        tm[:, p] -= eps
-        fd = (law.log_predict(tp, X) - law.log_predict(tm, X)) / (2 * eps)
-        np.testing.assert_allclose(J[:, :, p], fd, rtol=1e-6, atol=1e-9)
+    _assert_gradient_is_the_central_difference(law, theta, X, atol=1e-9)
 
 
 def test_fit_recovers_kaplan_law_from_noiseless_data() -> None:
@@ -156,7 +155,7 @@ def test_shifted_power_law_rejects_bad_input() -> None:
 
 
 def _toy_runs() -> pd.DataFrame:
-    col = l2l.loss_column
+    col = corpora.loss_column
     rows = []
     # corpus a has configs 1..4, corpus b has configs 2..5: 3 pairs (2, 3, 4)
     for corpus, configs, offset in (
@@ -234,7 +233,7 @@ def test_authors_E_reproduce_their_kappa_K(sweep: pd.DataFrame) -> None:
     """With the authors' E plugged in, the OLS step alone gives their printed κ, K."""
     E = l2l.authors_irreducible_losses(data.load_loss_to_loss_opt_params())
     specs = [
-        l2l.FamilySpec("train-to-train", a, l2l.VAL_LOSS[a], b, l2l.VAL_LOSS[b])
+        l2l.FamilySpec("train-to-train", a, corpora.VAL_LOSS[a], b, corpora.VAL_LOSS[b])
         for a, b in (
             ("fineweb-edu-100b", "proof-pile-2"),
             ("fineweb-100b", "starcoder"),

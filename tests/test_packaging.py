@@ -59,7 +59,9 @@ def test_every_third_party_import_of_the_package_is_declared() -> None:
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {_normalise(s)[0] for s in project["dependencies"]}
-    optional = {_normalise(s)[0] for specs in project["optional-dependencies"].values() for s in specs}
+    optional = {
+        _normalise(s)[0] for specs in project["optional-dependencies"].values() for s in specs
+    }
     imported = set()
     for path in (ROOT / "scalingkit").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):

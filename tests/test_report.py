@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from notebook_factory import targets_toml, write_targets
 
 from scalingkit import fit
 from scalingkit import reporting as report
@@ -152,12 +153,14 @@ def test_provenance_reaches_the_scorecard_and_the_tally(tmp_path: Path) -> None:
         ("s", "known_truth", "true"),
     ]
     path.write_text(
-        "".join(
-            f'[[target]]\nquantity = "{q}"\npaper_value = 1.0\ncomparison = "at_most"\n'
-            f'source_kind = "{k}"\nverified = {v}\nsource = "somewhere"\n'
-            for q, k, v in rows
+        targets_toml(
+            *(
+                {"quantity": q, "paper_value": 1.0, "comparison": "at_most", "source_kind": k,
+                 "verified": v == "true", "source": "somewhere"}
+                for q, k, v in rows
+            )
         )
-    )
+    )  # fmt: skip
     targets = report.load_targets("nb", path)
     assert [(t.source_kind, t.verified, t.from_paper) for t in targets] == [
         ("paper_table", True, True),
@@ -189,15 +192,11 @@ def test_provenance_reaches_the_scorecard_and_the_tally(tmp_path: Path) -> None:
 
 
 def test_record_save_and_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    targets = tmp_path / "targets"
-    targets.mkdir()
-    (targets / "demo").mkdir()
-    (targets / "demo" / "targets.toml").write_text(
-        '[[target]]\nquantity = "fit.alpha"\npaper_value = 0.35\nsource_kind = "paper_table"\nsource = "Table 1"\n'
-        'comparison = "relative"\ntolerance = 0.05\nmodes = ["quick", "full"]\n'
-        '[[target]]\nquantity = "fit.beta"\npaper_value = 0.37\nsource_kind = "paper_table"\nverified = false\nsource = "Table 1"\n'
-        'comparison = "relative"\ntolerance = 0.05\n'
-    )
+    alpha = {"quantity": "fit.alpha", "paper_value": 0.35, "comparison": "relative",
+             "tolerance": 0.05, "modes": ["quick", "full"]}  # fmt: skip
+    beta = {"quantity": "fit.beta", "paper_value": 0.37, "verified": False,
+            "comparison": "relative", "tolerance": 0.05}  # fmt: skip
+    targets = write_targets(tmp_path / "targets", "demo", alpha, beta)
     monkeypatch.setattr(report, "targets_dir", lambda: targets)
     monkeypatch.delenv(report.RESULTS_ENV, raising=False)
     report.start("demo", mode="quick", parameters={"seed": 1})
@@ -301,11 +300,8 @@ def _results(mode: str, status: str = "ok", **values: float) -> dict:
 
 def test_build_scorecard_across_notebooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for package, quantity in (("tour", "n"), ("demo", "fit.alpha"), ("unrun", "x")):
-        (tmp_path / package).mkdir()
-        (tmp_path / package / "targets.toml").write_text(
-            f'[[target]]\nquantity = "{quantity}"\npaper_value = 1.0\nsource_kind = "paper_table"\nsource = "T1"\n'
-            'comparison = "relative"\ntolerance = 0.1\n'
-        )
+        write_targets(tmp_path, package, {"quantity": quantity, "paper_value": 1.0,
+                      "comparison": "relative", "tolerance": 0.1})  # fmt: skip
     monkeypatch.setattr(report, "targets_dir", lambda: tmp_path)
     results = {
         "00_tour": _results("full", n=1.05),

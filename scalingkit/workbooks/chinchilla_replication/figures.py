@@ -1,12 +1,11 @@
 """Figures of the Chinchilla replication workbook (Besiroglu et al. 2024, arXiv 2404.10102).
 
 Each function takes tidy frames built by :mod:`scalingkit.workbooks.chinchilla_replication`
-and returns the matplotlib ``Figure``; nothing of substance is computed here.
+and returns the matplotlib ``Figure``; nothing of substance is computed here. The bootstrap pair
+plot is the shared :func:`scalingkit.plots.bootstrap_pairplot`.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -14,9 +13,7 @@ import seaborn as sns
 from matplotlib.colors import LogNorm
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from ...plots import bootstrap_pairplot
-
-__all__ = ["plot_bootstrap", "plot_data", "plot_fit", "plot_frontier", "plot_residuals"]
+__all__ = ["plot_data", "plot_fit", "plot_frontier", "plot_residuals"]
 
 
 def plot_data(df: pd.DataFrame, dropped: pd.DataFrame | None = None) -> plt.Figure:
@@ -82,19 +79,6 @@ def plot_residuals(pred: pd.DataFrame) -> plt.Figure:
     sns.despine(fig)
     fig.tight_layout()
     return fig
-
-
-def plot_bootstrap(
-    samples: pd.DataFrame,
-    marks: Mapping[str, Mapping[str, float]] | None = None,
-    max_points: int = 1500,
-) -> plt.Figure:
-    """Pair plot of bootstrap parameter samples; ``marks`` (label -> params) drawn as points.
-
-    At most ``max_points`` samples are drawn (the first ones; all are used by the statistics);
-    see :func:`scalingkit.plots.bootstrap_pairplot`.
-    """
-    return bootstrap_pairplot(samples, marks, max_points=max_points)
 
 
 def plot_frontier(frontier: pd.DataFrame, points: pd.DataFrame | None = None) -> plt.Figure:

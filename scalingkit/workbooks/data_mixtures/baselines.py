@@ -124,21 +124,13 @@ def regressor(model: str, seed: int, *, small: bool = True):
     if model == "lightgbm":
         import lightgbm as lgb
 
-        if small:
-            return lgb.LGBMRegressor(
-                n_estimators=200,
-                learning_rate=0.05,
-                num_leaves=8,
-                min_child_samples=5,
-                random_state=seed,
-                deterministic=True,
-                force_row_wise=True,
-                n_jobs=1,
-                verbose=-1,
-            )
+        size = (
+            {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 8, "min_child_samples": 5}
+            if small
+            else {"n_estimators": 1000, "learning_rate": 0.01}
+        )
         return lgb.LGBMRegressor(
-            n_estimators=1000,
-            learning_rate=0.01,
+            **size,
             random_state=seed,
             deterministic=True,
             force_row_wise=True,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import coverage
 from .coverage import (
     SYNTHETIC_RATIOS,
     SYNTHETIC_SIZES,
@@ -23,15 +24,7 @@ from .coverage import (
     synthetic_runs,
 )
 
-__all__ = [
-    "MODE_DEFAULTS",
-    "SYNTHETIC_RATIOS",
-    "SYNTHETIC_SIZES",
-    "CoverageStudy",
-    "coverage_study",
-    "recovery_table",
-    "synthetic_runs",
-]
+__all__ = ["MODE_DEFAULTS", *coverage.__all__]
 
 #: Defaults of the knobs that depend on the mode; the notebook's parameters cell sets them to
 #: ``None`` and :func:`scalingkit.reporting.start` fills them in (an explicit value wins). Full

@@ -2,7 +2,7 @@
 
 Brandfonbrener, Anand, Vyas, Malach & Kakade (2024), arXiv:2411.12925, train models on six
 corpora and read 22 losses per run. The corpora, loss names and columns are the sweep file's
-vocabulary (:mod:`scalingkit.data.corpora`, re-exported here); this module selects a corpus's
+vocabulary (:mod:`scalingkit.data.corpora`); this module selects a corpus's
 runs and puts the ragged sweep (different runs per corpus) in long form.
 """
 
@@ -13,27 +13,9 @@ from collections.abc import Iterable
 import pandas as pd
 
 from ...data import require_columns
-from ...data.corpora import (
-    CORPORA,
-    CORPUS_LABELS,
-    DOWNSTREAM_LOSSES,
-    LOSS_COLUMNS,
-    VAL_LOSS,
-    corpus_key,
-    loss_column,
-)
+from ...data.corpora import LOSS_COLUMNS, loss_column
 
-__all__ = [
-    "CORPORA",
-    "CORPUS_LABELS",
-    "DOWNSTREAM_LOSSES",
-    "LOSS_COLUMNS",
-    "VAL_LOSS",
-    "corpus_key",
-    "corpus_runs",
-    "loss_column",
-    "tidy_losses",
-]
+__all__ = ["corpus_runs", "tidy_losses"]
 
 _ID_COLUMNS = ("name", "data", "params", "tokens", "flops", "iso_flop")
 

@@ -16,8 +16,9 @@ import pandas as pd
 
 from ... import fit as _fit
 from ...data import require_columns
+from ...data.corpora import CORPORA, LOSS_COLUMNS, VAL_LOSS, loss_column
 from ...laws.kaplan import KaplanLaw
-from .corpora import CORPORA, LOSS_COLUMNS, VAL_LOSS, corpus_runs, loss_column
+from .corpora import corpus_runs
 
 __all__ = [
     "authors_irreducible_losses",

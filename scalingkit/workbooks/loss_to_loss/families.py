@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from ...data import require_columns
+from ...data.corpora import CORPORA, DOWNSTREAM_LOSSES, VAL_LOSS, loss_column
 from ...fit import ols_loglog
 from ...laws.kaplan import ShiftedPowerLaw
-from .corpora import CORPORA, DOWNSTREAM_LOSSES, VAL_LOSS, corpus_runs, loss_column
+from .corpora import corpus_runs
 
 __all__ = [
     "FamilySpec",

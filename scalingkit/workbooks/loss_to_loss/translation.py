@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ... import fit as _fit
+from ...data.corpora import VAL_LOSS, loss_column
 from ...laws.kaplan import KaplanLaw, TranslatedKaplanLaw
-from .corpora import VAL_LOSS, corpus_runs, loss_column
+from .corpora import corpus_runs
 
 __all__ = ["translation_experiment"]
 
