@@ -1,6 +1,6 @@
 """Figures of a user's fit (``scalingkit fit``, ``notebooks/fit_your_own.ipynb``).
 
-Each function takes frames built by :class:`scalingkit.userfit.UserFitResult`
+Each function takes frames built by :class:`scalingkit.runner.userfit.UserFitResult`
 (``predictions()``, ``curves()``, ``frontier()``, bootstrap ``samples``) and returns the
 matplotlib ``Figure``; nothing of substance is computed here.
 """

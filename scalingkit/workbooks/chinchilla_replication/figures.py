@@ -46,7 +46,10 @@ def plot_data(df: pd.DataFrame, dropped: pd.DataFrame | None = None) -> plt.Figu
 
 
 def plot_fit(pred: pd.DataFrame) -> plt.Figure:
-    """Predicted vs observed loss, one panel per fit (from ``chinchilla.prediction_frame``)."""
+    """Predicted vs observed loss, one panel per fit.
+
+    ``pred`` comes from :func:`~scalingkit.workbooks.chinchilla_replication.prediction_frame`.
+    """
     fits = list(dict.fromkeys(pred["fit"]))
     fig, axes = plt.subplots(
         1, len(fits), figsize=(3.6 * len(fits), 3.6), sharex=True, sharey=True, squeeze=False
@@ -84,8 +87,9 @@ def plot_residuals(pred: pd.DataFrame) -> plt.Figure:
 def plot_frontier(frontier: pd.DataFrame, points: pd.DataFrame | None = None) -> plt.Figure:
     """Compute-optimal N_opt(C) and tokens per parameter along C for each fit.
 
-    ``frontier`` comes from ``chinchilla.frontier_frame`` (bands drawn where present);
-    ``points`` (optional: columns label, compute, n_opt, tokens_per_param) are marked.
+    ``frontier`` comes from :func:`~scalingkit.workbooks.chinchilla_replication.frontier_frame`
+    (bands drawn where present); ``points`` (optional: columns label, compute, n_opt,
+    tokens_per_param) are marked.
     """
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.9))
     pal = sns.color_palette("colorblind")
