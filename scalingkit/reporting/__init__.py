@@ -8,6 +8,12 @@ parameters   the notebook's parameters and the mode convention (:func:`resolve_m
 targets      paper values: :class:`Target`, :func:`load_targets`, :func:`compare`
 scorecard    :func:`scorecard` (one notebook) and :func:`build_scorecard` (across notebooks)
 provenance   package versions, git commit and data files behind the numbers
+document     the notebook as a document: :func:`figure`, :func:`table`, :func:`markdown`
+             (prose with recorded numbers, :func:`fill`), :func:`parameters_table`,
+             :func:`conclusion` (see docs/NOTEBOOKS.md)
+presentation how a verdict reads: outcomes, tallies, the verdict table (shared with the index)
+catalog      a notebook's title and documented parameters (``scalingkit list``)
+formatting   :func:`~scalingkit.reporting.formatting.fmt`, the one number formatter
 
 A notebook calls ``params = report.start("<stem>", mode_defaults=wb.MODE_DEFAULTS)`` after its
 parameters cell, :func:`record` / :func:`record_fit` for every number it reports,
@@ -19,11 +25,13 @@ parameters cell, :func:`record` / :func:`record_fit` for every number it reports
 from __future__ import annotations
 
 from ..errors import ParameterError, TargetsError
+from .document import conclusion, figure, fill, markdown, parameters_table, table
 from .parameters import MODES, Parameters, check_mode, resolve_mode_defaults
 from .provenance import provenance
 from .recording import (
     RESULTS_ENV,
     Record,
+    Verdict,
     record,
     record_fit,
     records,
@@ -61,10 +69,16 @@ __all__ = [
     "Record",
     "Target",
     "TargetsError",
+    "Verdict",
     "build_scorecard",
     "check_mode",
     "compare",
+    "conclusion",
+    "figure",
+    "fill",
     "load_targets",
+    "markdown",
+    "parameters_table",
     "provenance",
     "record",
     "record_fit",
@@ -74,6 +88,7 @@ __all__ = [
     "save",
     "scorecard",
     "start",
+    "table",
     "targets_dir",
     "targets_path",
     "verdict",

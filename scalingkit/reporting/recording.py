@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -28,11 +28,13 @@ from .scorecard import scorecard
 __all__ = [
     "RESULTS_ENV",
     "Record",
+    "Verdict",
     "record",
     "record_fit",
     "records",
     "results_dict",
     "save",
+    "session",
     "start",
     "verdict",
 ]
@@ -61,9 +63,19 @@ class _Session:
     parameters_given: dict[str, Any] = field(default_factory=dict)
     started: str | None = None
     records: dict[str, Record] = field(default_factory=dict)
+    # what the notebook displayed through scalingkit.reporting.document
+    declared: dict[str, Any] = field(default_factory=dict)
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    n_tables: int = 0
+    headline: dict[str, Any] | None = None
 
 
 _SESSION = _Session()
+
+
+def session() -> _Session:
+    """The current notebook's session (for :mod:`scalingkit.reporting.document`)."""
+    return _SESSION
 
 
 def _json_scalar(value: Any, name: str) -> float | int | bool:
@@ -128,6 +140,10 @@ def start(
     _SESSION.parameters_given = {k: v for k, v in given.items() if k != "mode"}
     _SESSION.started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     _SESSION.records = {}
+    _SESSION.declared = dict(declared or {})
+    # a report shows whole cells: no "..." in long text columns of displayed tables
+    pd.set_option("display.max_colwidth", None)
+    _SESSION.figures, _SESSION.n_tables, _SESSION.headline = [], 0, None
     return Parameters(resolved)
 
 
@@ -228,11 +244,42 @@ def records() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(Record.__dataclass_fields__))
 
 
-def verdict() -> pd.DataFrame:
-    """The closing table of the current notebook: paper vs ours for every target."""
+class Verdict(pd.DataFrame):
+    """The verdict: a DataFrame (one row per target, indexed by quantity) that displays itself
+    as the formatted table of :func:`scalingkit.reporting.presentation.verdict_html`, with the
+    notebook's tally above it. Derived frames (``v["status"]``, ``v.loc[...]``) are plain."""
+
+    _metadata: ClassVar[list[str]] = ["run_mode", "run_notebook"]
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def scorecard_rows(self) -> pd.DataFrame:
+        """The rows as a scorecard frame again (``quantity`` a column, ``mode`` and
+        ``notebook`` filled in)."""
+        frame = pd.DataFrame(self).reset_index()
+        return frame.assign(mode=getattr(self, "run_mode", ""), notebook=self.run_notebook)
+
+    def _repr_html_(self) -> str:
+        from .presentation import verdict_html
+
+        return verdict_html(self.scorecard_rows())
+
+
+def verdict() -> Verdict:
+    """The closing table of the current notebook: paper vs ours for every target.
+
+    A :class:`Verdict`: the scorecard rows of this notebook only (indexed by quantity; the
+    columns of :data:`~scalingkit.reporting.SCORECARD_COLUMNS` but ``notebook`` and ``mode``),
+    displayed in a notebook as a formatted table with the tally.
+    """
     notebook = _require_session("verdict")
     table = scorecard(notebook, results_dict(include_provenance=False))
-    return table.drop(columns=["notebook", "mode"]).set_index("quantity")
+    out = Verdict(table.drop(columns=["notebook", "mode"]).set_index("quantity"))
+    out.run_mode = _SESSION.mode or ""
+    out.run_notebook = notebook
+    return out
 
 
 def results_dict(include_provenance: bool = True) -> dict[str, Any]:
@@ -245,7 +292,10 @@ def results_dict(include_provenance: bool = True) -> dict[str, Any]:
         "started": _SESSION.started,
         "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "records": [asdict(r) for r in _SESSION.records.values()],
+        "figures": list(_SESSION.figures),
     }
+    if _SESSION.headline is not None:
+        out["headline"] = dict(_SESSION.headline)
     if include_provenance:
         out["provenance"] = provenance_dict()
     return out
@@ -268,11 +318,19 @@ def save(path: str | os.PathLike[str] | None = None) -> Path | None:
     ----------
     path : path-like, optional
         Destination; defaults to ``$SCALINGKIT_RESULTS_FILE``, which ``scalingkit run`` sets.
-        With neither (an interactive session), nothing is written and ``None`` is returned.
+
+    Returns
+    -------
+    Path or None
+        The file written when ``path`` was given. ``None`` otherwise, so that the last line
+        of a notebook displays nothing: under ``scalingkit run`` the file is a scratch copy
+        that the runner moves next to the report (``<stem>.results.json``), and in an
+        interactive session nothing is written.
     """
     _require_session("save")
     dest = path if path is not None else os.environ.get(RESULTS_ENV)
     if not dest:
         return None
     text = json.dumps(results_dict(), indent=2, default=_json_default, allow_nan=True)
-    return atomic_write_text(dest, text + "\n")
+    written = atomic_write_text(dest, text + "\n")
+    return written if path is not None else None
