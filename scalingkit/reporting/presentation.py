@@ -224,21 +224,31 @@ def uncertainty_text(uncertainty: Any, ci_low: Any, ci_high: Any) -> str:
     return " ".join(p for p in (f"± {unc}" if unc else "", ci) if p)
 
 
-_LINK = re.compile(r"(https?://[^\s<>\"')]+)|\barXiv[: ](\d{4}\.\d{4,5})(v\d+)?", re.IGNORECASE)
+_LINK = re.compile(
+    r"(https?://[^\s<>\"')]+)"
+    r"|\barXiv[: ](\d{4}\.\d{4,5})(v\d+)?"
+    r"|\b([A-Za-z0-9-]+/[A-Za-z0-9_.-]+) ?@ ?([0-9a-f]{7,40})\b",
+    re.IGNORECASE,
+)
 
 
 def linkify(text: str) -> str:
-    """Escape ``text`` as HTML and link its URLs and arXiv identifiers (``arXiv:2404.10102``)."""
+    """Escape ``text`` as HTML and link its URLs, arXiv identifiers (``arXiv:2404.10102``) and
+    GitHub repositories at a commit (``owner/repo @ 9225883``)."""
     out, last = [], 0
     for m in _LINK.finditer(text):
         out.append(html.escape(text[last : m.start()]))
+        tail = ""
         if m.group(1):
             url = m.group(1).rstrip(".,;")
             shown = url
             tail = m.group(1)[len(url) :]
-        else:
+        elif m.group(2):
             url = f"https://arxiv.org/abs/{m.group(2)}{m.group(3) or ''}"
-            shown, tail = m.group(0), ""
+            shown = m.group(0)
+        else:
+            url = f"https://github.com/{m.group(4)}/tree/{m.group(5)}"
+            shown = m.group(0)
         out.append(f'<a href="{html.escape(url)}">{html.escape(shown)}</a>{html.escape(tail)}')
         last = m.end()
     out.append(html.escape(text[last:]))

@@ -103,7 +103,9 @@ def start(
     (whatever set them: the cell itself, papermill's injected cell, ``scalingkit run -p``),
     fills each one left at ``None`` from ``mode_defaults`` of the notebook's ``mode``
     (:func:`~scalingkit.reporting.parameters.resolve_mode_defaults`) and stores both the
-    given and the resolved values with the results. Earlier records are forgotten.
+    given and the resolved values with the results. Earlier records are forgotten. Pandas
+    shows long text cells in full from then on (``display.max_colwidth``): a report never
+    truncates a table.
 
     Parameters
     ----------
@@ -259,7 +261,9 @@ class Verdict(pd.DataFrame):
         """The rows as a scorecard frame again (``quantity`` a column, ``mode`` and
         ``notebook`` filled in)."""
         frame = pd.DataFrame(self).reset_index()
-        return frame.assign(mode=getattr(self, "run_mode", ""), notebook=self.run_notebook)
+        return frame.assign(
+            mode=getattr(self, "run_mode", ""), notebook=getattr(self, "run_notebook", "")
+        )
 
     def _repr_html_(self) -> str:
         from .presentation import verdict_html

@@ -234,8 +234,9 @@ class Chromium:
             "document.querySelectorAll('.MathJax, .MathJax_Display').length", session
         )
         if self.evaluate("!!document.getElementById('sk-show-code')", session):
-            visible = (
-                "[...document.querySelectorAll('.jp-CodeCell .jp-Cell-inputWrapper')]"
+            visible = (  # code cells shown, but those tagged show-input (shown on purpose)
+                "[...document.querySelectorAll("
+                "'.jp-CodeCell:not(.celltag_show-input) .jp-Cell-inputWrapper')]"
                 ".filter(e => e.offsetParent !== null).length"
             )
             page.code_hidden = self.evaluate(visible, session) == 0

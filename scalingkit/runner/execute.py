@@ -102,6 +102,10 @@ def _execute(path: Path, executed: Path, results: Path, params: dict[str, Any], 
 
     manager = kernel_manager_class(executed.parent)
     extra = {} if manager is None else {"kernel_manager_class": manager}
+    # the notebook has run and saved its results: stop the kernel at once, not through the
+    # graceful handshake whose timeouts (on a loaded machine) end in a SIGINT and a kernel
+    # "KeyboardInterrupt caught" line on stderr
+    extra["shutdown_kernel"] = "immediate"
     with _ENV_LOCK:
         previous = os.environ.get(report.RESULTS_ENV)
         os.environ[report.RESULTS_ENV] = str(results)

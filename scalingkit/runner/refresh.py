@@ -33,6 +33,7 @@ def refresh_notebook(path: str | os.PathLike[str], timeout: int = 1800) -> Path:
         env_backup = os.environ.pop(report.RESULTS_ENV, None)
         manager = kernel_manager_class(Path(tmp))
         extra = {} if manager is None else {"kernel_manager_class": manager}
+        extra["shutdown_kernel"] = "immediate"
         try:
             NotebookClient(
                 nb,

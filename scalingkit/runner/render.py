@@ -133,5 +133,6 @@ def render_notebook_html(
         meta=_meta(results, nb),
         mathjax=mathjax_url(static_url) if static_url else None,
         index_url=index_url,
+        index_label="all reports" if index_url == "index.html" else "back",
         code_css=Markup(_code_css()),
     )
