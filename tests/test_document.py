@@ -228,6 +228,7 @@ def _rows(**extra) -> pd.DataFrame:
 def test_outcomes_never_count_a_quick_mode_row_as_reproduced() -> None:
     keys = [presentation.outcome(r.status, r.mode) for r in _rows().itertuples()]
     assert keys == ["reproduced", "not_reproduced", "agrees", "not_compared", "not_run"]
+    assert presentation.outcome("not run", "quick") == "not_computed"
     kinds = ["paper_table", "paper_table", "sanity", "sanity", "known_truth"]
     t = presentation.tally(_rows(source_kind=kinds))
     assert t.targets == {"reproduced": 1, "not_reproduced": 1}
@@ -256,11 +257,14 @@ def test_conclusion_states_what_reproduced_what_did_not_and_what_was_not_compare
     full = document.conclusion_text(_rows().iloc[:2], "full")
     assert "**Reproduced** (1 of 2 compared targets): `a`." in full
     assert "**Not reproduced:** `b` (ours 2, paper 1, tolerance ±1%)." in full
-    quick = document.conclusion_text(_rows().iloc[2:], "quick")
+    quick = document.conclusion_text(_rows().iloc[2:4], "quick")
     assert "nothing in it counts as reproduced" in quick
     assert "**Agree at quick settings** (1 of the 1 targets compared in quick mode): `c`." in quick
     assert "**Not compared in quick mode** (full mode only): `d`." in quick
-    assert "**Not recorded** (not run): `e`." in quick
+    assert "**Not computed in quick mode:** `e`." in document.conclusion_text(
+        _rows().iloc[4:], "quick"
+    )
+    assert "**Not recorded** (not run): `e`." in document.conclusion_text(_rows().iloc[4:], "")
     checks = _rows(source_kind=["sanity"] * 5).iloc[:2]
     assert "these fail: `b`" in document.conclusion_text(checks, "full")
     assert "no targets" in document.conclusion_text(_rows().iloc[:0], "quick")

@@ -407,6 +407,8 @@ def conclusion_text(frame: pd.DataFrame, mode: str | None) -> str:
                 f"**Checks:** {len(passes)} of {len(passes) + len(fails)} pass; these fail: "
                 f"{_against(fails)}."
             )
+    if groups.get("not_computed"):
+        out.append(f"**Not computed in quick mode:** {_names(groups['not_computed'])}.")
     if groups.get("not_run"):
         out.append(f"**Not recorded** (not run): {_names(groups['not_run'])}.")
     return "\n\n".join(out)

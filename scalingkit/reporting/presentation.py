@@ -11,8 +11,9 @@ kind (``source_kind``, when the scorecard has that column):
 - any other target is ``reproduced`` / ``not reproduced`` only in full mode. In quick mode (the
   real procedure at smaller settings) a row the targets file compares there ``agrees`` or
   ``differs`` at quick settings, and is never counted as reproduced; the others are ``not
-  compared in quick mode``;
-- ``not run``: no value was recorded.
+  compared in quick mode``; a quantity a quick run did not record at all is ``not computed in
+  quick mode`` (the workbooks compute some only in full mode);
+- ``not run``: no value was recorded (the notebook was not run, failed, or did not record it).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ OUTCOMES = {
     "agrees": ("agrees (quick mode)", "sk-agrees"),
     "differs": ("differs (quick mode)", "sk-differs"),
     "not_compared": ("not compared in quick mode", "sk-not-compared"),
+    "not_computed": ("not computed in quick mode", "sk-not-compared"),
     "not_run": ("not run", "sk-not-run"),
 }
 
@@ -110,7 +112,7 @@ def is_paper_sourced(row: Mapping[str, Any]) -> bool:
 def outcome(status: str, mode: str | None, kind: str | None = None) -> str:
     """Outcome key (see :data:`OUTCOMES`) of a comparison ``status`` in ``mode``."""
     if status == STATUS_NOT_RUN:
-        return "not_run"
+        return "not_computed" if mode == "quick" else "not_run"
     if status == STATUS_NOT_COMPARED:
         return "not_compared"
     ok = status == STATUS_REPRODUCED
@@ -148,7 +150,10 @@ class Tally:
         """One or two sentences, e.g. ``"11 targets: 9 reproduced, 2 not reproduced."``."""
         parts = []
         if self.n_targets:
-            quick = sum(self.targets.get(k, 0) for k in ("agrees", "differs", "not_compared"))
+            quick = sum(
+                self.targets.get(k, 0)
+                for k in ("agrees", "differs", "not_compared", "not_computed")
+            )
             note = " (quick mode: none counted as reproduced)" if quick else ""
             parts.append(f"{self.n_targets} targets{note}: {_counts(self.targets)}.")
         if self.n_checks:
@@ -164,6 +169,7 @@ _WORDS = {
     "agrees": "agree at quick settings",
     "differs": "differ at quick settings",
     "not_compared": "not compared in quick mode",
+    "not_computed": "not computed in quick mode",
     "not_run": "not run",
 }
 
@@ -262,15 +268,15 @@ def _value_text(value: Any) -> str:
 # ---------------------------------------------------------------------------------------------
 # The verdict table
 
-_HEAD = ("quantity", "paper", "ours", "tolerance", "status", "source")
+_HEAD = ("quantity, what it is and its source", "paper", "ours", "tolerance", "status")
 
 
 def verdict_html(frame: pd.DataFrame, *, tally_line: bool = True, style: bool = True) -> str:
     """The verdict table of scorecard rows as HTML (with the tally above it).
 
-    Columns: quantity (with its description), the paper's value, ours ± uncertainty with the
-    interval, the tolerance, the outcome (on one line) and the source with its kind; a row whose
-    paper value was not verified at its source says so. Numbers are formatted with
+    Columns: the quantity (with its description and its source, the source's kind, and
+    "unverified" for a paper value not verified at its source), the paper's value, ours ±
+    uncertainty with the interval, the tolerance and the outcome (on one line). Numbers are formatted with
     :func:`~scalingkit.reporting.formatting.fmt` (4 significant digits, scientific notation where
     needed: a p-value of 1e-40 stays 1e-40).
     """
@@ -300,14 +306,14 @@ def verdict_html(frame: pd.DataFrame, *, tally_line: bool = True, style: bool = 
                 source += ' <span class="sk-unverified">unverified</span>'
             parts.append(
                 "<tr>"
-                f"<td><code>{html.escape(str(row.get('quantity', '')))}</code>"
+                f'<td class="sk-quantity"><code>{html.escape(str(row.get("quantity", "")))}</code>'
                 + (f'<div class="sk-desc">{html.escape(str(desc))}</div>' if desc else "")
+                + f'<div class="sk-source">source: {source}</div>'
                 + "</td>"
                 f'<td class="num">{html.escape(_value_text(row.get("paper_value")))}</td>'
                 f'<td class="num">{ours}</td>'
                 f"<td>{html.escape(str(row.get('tolerance') or ''))}</td>"
                 f'<td class="sk-status {css}">{html.escape(label)}</td>'
-                f'<td class="sk-source">{source}</td>'
                 "</tr>"
             )
         parts.append("</tbody></table>")

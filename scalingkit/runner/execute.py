@@ -49,6 +49,10 @@ __all__ = [
 
 KERNEL_NAME = "python3"
 
+#: matplotlib backend of the kernels: figures are shown inline (so they are in the report) even
+#: when the caller runs with ``MPLBACKEND=Agg`` (as tests and CI do), which kernels inherit.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
 # The results path reaches the kernel through the environment, which is process-wide: notebooks
 # run from several threads of one process (e.g. a multi-threaded Dask worker) take turns.
 _ENV_LOCK = threading.Lock()
@@ -106,9 +110,10 @@ def _execute(path: Path, executed: Path, results: Path, params: dict[str, Any], 
     # graceful handshake whose timeouts (on a loaded machine) end in a SIGINT and a kernel
     # "KeyboardInterrupt caught" line on stderr
     extra["shutdown_kernel"] = "immediate"
+    kernel_env = {report.RESULTS_ENV: str(results), "MPLBACKEND": INLINE_BACKEND}
     with _ENV_LOCK:
-        previous = os.environ.get(report.RESULTS_ENV)
-        os.environ[report.RESULTS_ENV] = str(results)
+        previous = {name: os.environ.get(name) for name in kernel_env}
+        os.environ.update(kernel_env)
         try:
             pm.execute_notebook(
                 str(path),
@@ -123,10 +128,11 @@ def _execute(path: Path, executed: Path, results: Path, params: dict[str, Any], 
         except Exception as exc:  # papermill's execution error, kernel death, ...
             return _error_summary(exc)
         finally:
-            if previous is None:
-                os.environ.pop(report.RESULTS_ENV, None)
-            else:
-                os.environ[report.RESULTS_ENV] = previous
+            for name, value in previous.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
     return ""
 
 
