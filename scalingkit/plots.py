@@ -19,18 +19,33 @@ from matplotlib.figure import Figure
 __all__ = ["bootstrap_pairplot", "figure_png", "set_style"]
 
 
-def set_style(dpi: int = 90) -> None:
-    """Apply the house style: seaborn ``ticks`` theme, colourblind palette, modest dpi.
+def set_style(dpi: int = 100) -> None:
+    """Apply the house style: seaborn ``ticks`` theme, colourblind palette, legible sizes.
+
+    Figures display at ``dpi`` pixels per inch; in IPython the inline backend renders them at
+    twice that ("retina": 200 dpi PNGs shown at 100 px per inch), and files are saved at
+    150 dpi. Legends get a light frame so they stay readable over data.
 
     Parameters
     ----------
     dpi : int
-        Figure resolution for inline display; kept modest so executed notebooks stay small.
+        Display resolution of figures (pixels per inch of figure size).
     """
     sns.set_theme(context="notebook", style="ticks", palette="colorblind")
     mpl.rcParams["figure.dpi"] = dpi
-    mpl.rcParams["savefig.dpi"] = dpi
+    mpl.rcParams["savefig.dpi"] = max(150, dpi)
     mpl.rcParams["figure.autolayout"] = False
+    mpl.rcParams["legend.frameon"] = True
+    mpl.rcParams["legend.framealpha"] = 0.85
+    mpl.rcParams["legend.edgecolor"] = "0.85"
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return
+    if get_ipython() is not None:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("retina")
 
 
 def bootstrap_pairplot(
@@ -81,7 +96,7 @@ def bootstrap_pairplot(
         data,
         corner=True,
         diag_kind="hist",
-        height=1.6,
+        height=2.0,
         plot_kws={"s": 5, "alpha": 0.35, "linewidth": 0},
         diag_kws={"bins": 40, "element": "step"},
     )
@@ -107,17 +122,35 @@ def bootstrap_pairplot(
                             zorder=5,
                         )
         g.axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.1, 1.0), frameon=False)
+    _sparse_ticks(g.axes)
     g.figure.suptitle(title, y=1.01)
     return g.figure
 
 
-def figure_png(fig: Figure, dpi: int = 90) -> bytes:
-    """Render ``fig`` to PNG bytes (for self-contained HTML reports) and close it."""
+def _sparse_ticks(axes) -> None:
+    """At most three ticks per axis of a pair plot, rotated labels on the bottom row, so the
+    tick labels of neighbouring panels never overlap."""
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in axes.flat:
+        if ax is None:
+            continue
+        ax.xaxis.set_major_locator(MaxNLocator(3))
+        ax.yaxis.set_major_locator(MaxNLocator(3))
+        ax.tick_params(labelsize=8)
+        for tick in ax.get_xticklabels():
+            tick.set_rotation(30)
+            tick.set_horizontalalignment("right")
+
+
+def figure_png(fig: Figure, dpi: int = 150, *, close: bool = True) -> bytes:
+    """Render ``fig`` to PNG bytes (for self-contained HTML reports), closing it unless told."""
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     finally:
-        plt.close(fig)
+        if close:
+            plt.close(fig)
     return buf.getvalue()

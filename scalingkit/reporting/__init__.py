@@ -9,6 +9,12 @@ targets      paper values: :class:`Target`, :func:`load_targets`, :func:`compare
 scorecard    :func:`scorecard` (one notebook), :func:`build_scorecard` (across notebooks) and
              :func:`source_tally` (status counts, rows from the papers apart from the rest)
 provenance   package versions, git commit and data files behind the numbers
+document     the notebook as a document: :func:`figure`, :func:`table`, :func:`markdown`
+             (prose with recorded numbers, :func:`fill`), :func:`parameters_table`,
+             :func:`conclusion` (see docs/NOTEBOOKS.md)
+presentation how a verdict reads: outcomes, tallies, the verdict table (shared with the index)
+catalog      a notebook's title and documented parameters (``scalingkit list``)
+formatting   :func:`~scalingkit.reporting.formatting.fmt`, the one number formatter
 
 A notebook calls ``params = report.start("<stem>", mode_defaults=wb.MODE_DEFAULTS)`` after its
 parameters cell, :func:`record` / :func:`record_fit` for every number it reports,
@@ -20,11 +26,13 @@ parameters cell, :func:`record` / :func:`record_fit` for every number it reports
 from __future__ import annotations
 
 from ..errors import ParameterError, TargetsError
+from .document import conclusion, figure, fill, markdown, parameters_table, table
 from .parameters import MODES, Parameters, check_mode, preset_mode, resolve_mode_defaults
 from .provenance import provenance
 from .recording import (
     RESULTS_ENV,
     Record,
+    Verdict,
     record,
     record_fit,
     records,
@@ -66,11 +74,17 @@ __all__ = [
     "Record",
     "Target",
     "TargetsError",
+    "Verdict",
     "build_scorecard",
     "check_mode",
     "compare",
+    "conclusion",
+    "figure",
+    "fill",
     "load_targets",
+    "markdown",
     "paper_rows",
+    "parameters_table",
     "preset_mode",
     "provenance",
     "record",
@@ -82,6 +96,7 @@ __all__ = [
     "scorecard",
     "source_tally",
     "start",
+    "table",
     "targets_dir",
     "targets_path",
     "verdict",
