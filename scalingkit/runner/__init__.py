@@ -30,8 +30,8 @@ __all__ = [
     "notebooks_dir",
     "read_parameters",
     "refresh_notebook",
-    "strip_notebook",
-    "strip_outputs",
     "resolve_parameters",
     "run_notebooks",
+    "strip_notebook",
+    "strip_outputs",
 ]
