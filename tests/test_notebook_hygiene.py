@@ -54,7 +54,7 @@ def test_committed_notebook_is_stripped(path: Path) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_text_twin_matches_its_notebook(path: Path) -> None:
-    twin = path.parent / "text" / f"{path.stem}.py"
+    twin = path.parent / "text" / f"{path.stem}.md"
     fix = f"run `jupytext --sync {path.relative_to(ROOT)}`"
     assert twin.is_file(), f"{twin.name} missing: {fix}"
     ours = [(c.cell_type, c.source) for c in nbformat.read(path, as_version=4).cells]
