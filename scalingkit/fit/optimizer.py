@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from ..laws import ScalingLaw
-from .linesearch import weak_wolfe_line_search
-from .objective import BatchedObjective
+from .linesearch import line_search
+from .objective import BatchedObjective, default_threads
+from .workers import run_split
 
 __all__ = [
     "FTOL_LBFGSB",
@@ -383,83 +384,167 @@ def minimize_multistart(
     gtol, ftol = default_tolerances(
         reduction, fun.n if w is None else w.sum(axis=-1).mean(), gtol, ftol
     )
-
+    M = _centring(fun, bnd)
     x = x0.copy()
     if bnd is not None:
         x = np.clip(x, bnd[0], bnd[1])
-    allidx = np.arange(S)
-    f, g = fun.value_grad(x, allidx)
-    eye = np.eye(P)
-    H = np.broadcast_to(eye, (S, P, P)).copy()
-    fresh = np.ones(S, dtype=bool)  # H is the identity (first step / after a reset)
-    free_prev = np.ones((S, P), dtype=bool)  # free variables at the previous iteration (bounds)
-    n_iter = np.zeros(S, dtype=int)
-    converged = np.zeros(S, dtype=bool)
-    done = np.zeros(S, dtype=bool)
-    message = np.full(S, "running", dtype=object)
-
-    bad = ~np.isfinite(f) | ~np.all(np.isfinite(g), axis=1)
-    done[bad] = True
-    message[bad] = "non-finite objective or gradient at the start"
-    pg0 = np.abs(projected_gradient(x, g, bnd)).max(axis=1)
-    ok0 = ~done & (pg0 <= gtol)
-    converged[ok0] = done[ok0] = True
-    message[ok0] = "gradient norm <= gtol at the start"
-
-    while True:
-        act = np.flatnonzero(~done)
-        if act.size == 0:
-            break
-        xa, fa, ga, Ha = x[act], f[act], g[act], H[act]
-        d, gd, _, reset, free = search_direction(xa, ga, Ha, bnd, free_prev[act])
-        fresh[act[reset]] = True
-        if bnd is not None:
-            free_prev[act] = free
-        dn = np.sqrt(np.einsum("sp,sp->s", d, d))
-        t = np.where(fresh[act], np.minimum(1.0, 1.0 / np.maximum(dn, 1e-300)), 1.0)
-        ls = weak_wolfe_line_search(fun, act, xa, fa, ga, d, gd, t, bnd, maxls)
-
-        # line-search failures: retry once from a fresh (identity) Hessian, else give up
-        failed = ~ls.accepted
-        if failed.any():
-            fi = act[failed]
-            retry = ~fresh[fi]
-            H[fi[retry]] = eye
-            fresh[fi[retry]] = True
-            stop = fi[~retry]
-            done[stop] = True
-            message[stop] = "line search failed (no sufficient decrease)"
-
-        ai = np.flatnonzero(ls.accepted)
-        if ai.size == 0:
-            continue
-        idx = act[ai]
-        s = ls.x[ai] - xa[ai]
-        yv = ls.g[ai] - ga[ai]
-        H[idx] = bfgs_update(Ha[ai], s, yv, fresh[idx])
-        fresh[idx] = False
-        f_old = fa[ai]
-        x[idx], f[idx], g[idx] = ls.x[ai], ls.f[ai], ls.g[ai]
-        n_iter[idx] += 1
-
-        pgn = np.abs(projected_gradient(x[idx], g[idx], bnd)).max(axis=1)
-        conv, why = stopping_rule(method, f_old, f[idx], pgn, gtol, ftol)
-        message[idx[conv]] = why[conv]
-        converged[idx[conv]] = True
-        done[idx[conv]] = True
-        over = ~conv & (n_iter[idx] >= maxiter)
-        done[idx[over]] = True
-        message[idx[over]] = "maximum number of iterations reached"
-
-    grad_norm = np.abs(projected_gradient(x, g, bnd)).max(axis=1)
+    if M is not None:
+        x = x @ M.T  # the centred coordinates theta_c = M theta
+    opts = {"bnd": bnd, "M": M, "method": method, "gtol": gtol, "ftol": ftol,
+            "maxiter": int(maxiter), "maxls": int(maxls)}  # fmt: skip
+    out = run_split(
+        lambda rows: _solve(fun, x[rows], rows, **opts), S, fun.n * fun.P * S, default_threads()
+    )
+    xs, f, g, n_iter, code, n_eval = out
+    if M is not None:
+        xs = np.linalg.solve(M, xs.T).T
+        g = g @ M  # gradient in the law's own parametrisation
+    message = np.array(_MESSAGES, dtype=object)[code].astype(str)
     return MultiStartResult(
-        theta=x,
+        theta=xs,
         objective=f,
-        converged=converged,
+        converged=np.isin(code, _CONVERGED),
         n_iter=n_iter,
-        message=message.astype(str),
-        grad_norm=grad_norm,
+        message=message,
+        grad_norm=np.abs(projected_gradient(xs, g, bnd)).max(axis=1),
         starts=x0,
         method=method,
-        n_eval=fun.n_eval,
+        n_eval=int(n_eval),
     )
+
+
+# why a start stopped: index = code
+_MESSAGES = (
+    "running",
+    "non-finite objective or gradient at the start",
+    "gradient norm <= gtol at the start",
+    "line search failed (no sufficient decrease)",
+    "relative reduction of f <= ftol",
+    "projected gradient norm <= gtol",
+    "gradient norm <= gtol",
+    "maximum number of iterations reached",
+)
+_CONVERGED = (2, 4, 5, 6)
+
+
+def _centring(fun: BatchedObjective, bnd: Bounds | None) -> np.ndarray | None:
+    """The law's conditioning map ``M`` (``theta_c = M theta``), installing its centred inputs
+    in ``fun``; None when the law has none or a bound sits on a coordinate it mixes."""
+    centre = getattr(fun.law, "_centre", None)
+    if centre is None:
+        return None
+    out = centre(fun.Z)
+    if out is None:
+        return None
+    Zc, M = out
+    mixed = np.any((M - np.eye(M.shape[0])) != 0, axis=1)
+    if bnd is not None and np.any(np.isfinite(bnd[0][mixed]) | np.isfinite(bnd[1][mixed])):
+        return None
+    fun.Z = Zc
+    return M
+
+
+def _solve(
+    fun: BatchedObjective,
+    x: np.ndarray,
+    rows: np.ndarray,
+    *,
+    bnd: Bounds | None,
+    M: np.ndarray | None,
+    method: str,
+    gtol: float,
+    ftol: float,
+    maxiter: int,
+    maxls: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """BFGS from the starts ``rows`` (at ``x``, centred coordinates) until each one stops.
+
+    The running starts are kept compacted: their points, gradients, inverse Hessians and
+    weight rows are contiguous arrays, shrunk only when some start stops. Returns the final
+    ``x, f, g`` (centred coordinates), iterations, message codes and evaluations.
+    """
+    S, P = x.shape
+    n_eval0 = fun.n_eval
+    W = fun._weights(rows)
+    per_row = W is not None and W.ndim == 2
+    norm = fun._norm(rows)
+    f, g = fun.value_grad_rows(x, W, norm)
+    out_x, out_f, out_g = x.copy(), f.copy(), g.copy()
+    out_it = np.zeros(S, dtype=int)
+    code = np.zeros(S, dtype=np.int8)
+
+    def gnorm(x, g):  # max-norm of the projected gradient in the law's parametrisation
+        return np.abs(projected_gradient(x, g if M is None else g @ M, bnd)).max(axis=1)
+
+    bad = ~np.isfinite(f) | ~np.isfinite(g).all(axis=1)
+    code[bad] = 1
+    ok0 = ~bad & (gnorm(x, g) <= gtol)
+    code[ok0] = 2
+    live = np.flatnonzero(code == 0)  # start positions (in rows) of the running starts
+    x, f, g = x[live], f[live], g[live]
+    W = W[live] if per_row else W
+    norm = None if norm is None else norm[live]
+    k = live.size
+    eye = np.eye(P)
+    H = np.broadcast_to(eye, (k, P, P)).copy()
+    fresh = np.ones(k, dtype=bool)  # H is the identity (first step / after a reset)
+    free_prev = np.ones((k, P), dtype=bool)
+    it = np.zeros(k, dtype=int)
+
+    def evaluate(th, pos):
+        if pos is None:
+            return fun.value_grad_rows(th, W, norm)
+        return fun.value_grad_rows(
+            th, W[pos] if per_row else W, None if norm is None else norm[pos]
+        )
+
+    while k:
+        d, gd, _, reset, free = search_direction(x, g, H, bnd, free_prev)
+        fresh |= reset
+        if bnd is not None:
+            free_prev = free
+        dn = np.sqrt(np.einsum("sp,sp->s", d, d))
+        t = np.where(fresh, np.minimum(1.0, 1.0 / np.maximum(dn, 1e-300)), 1.0)
+        ls = line_search(evaluate, x, f, g, d, gd, t, bnd, maxls)
+        acc = ls.accepted
+        stop = np.zeros(k, dtype=np.int8)
+        # line-search failures: retry once from a fresh (identity) Hessian, else give up
+        failed = ~acc
+        if failed.any():
+            retry = failed & ~fresh
+            H[retry] = eye
+            fresh[retry] = True
+            stop[failed & ~retry] = 3
+        if acc.all():
+            a = slice(None)
+        elif acc.any():
+            a = np.flatnonzero(acc)
+        else:
+            a = None
+        if a is not None:
+            H[a] = bfgs_update(H[a], ls.x[a] - x[a], ls.g[a] - g[a], fresh[a])
+            fresh[a] = False
+            f_old = f[a].copy()  # (a view when a is a slice)
+            x[a], f[a], g[a] = ls.x[a], ls.f[a], ls.g[a]
+            it[a] += 1
+            pgn = gnorm(x[a], g[a])
+            if method == "L-BFGS-B":
+                fa = f[a]
+                rel = (f_old - fa) / np.maximum(np.maximum(np.abs(f_old), np.abs(fa)), 1.0)
+                c = np.where(pgn <= gtol, 5, np.where(rel <= ftol, 4, 0))
+            else:
+                c = np.where(pgn <= gtol, 6, 0)
+            c = np.where((c == 0) & (it[a] >= maxiter), 7, c)
+            stop[a] = c
+        fin = stop != 0
+        if fin.any():
+            pos = live[fin]
+            out_x[pos], out_f[pos], out_g[pos] = x[fin], f[fin], g[fin]
+            out_it[pos], code[pos] = it[fin], stop[fin]
+            keep = ~fin
+            live, x, f, g, H = live[keep], x[keep], f[keep], g[keep], H[keep]
+            fresh, free_prev, it = fresh[keep], free_prev[keep], it[keep]
+            W = W[keep] if per_row else W
+            norm = None if norm is None else norm[keep]
+            k = live.size
+    return out_x, out_f, out_g, out_it, code, fun.n_eval - n_eval0
