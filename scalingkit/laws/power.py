@@ -24,7 +24,10 @@ def _with_features(Z: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Add the kernel's features: ``nf`` = (-log N, -log D) (2, n) and their ends (2, 2)."""
     nf = np.stack([-Z["log_n"], -Z["log_d"]])
     ends = np.stack([nf.min(axis=1), nf.max(axis=1)], axis=1) if nf.shape[1] else np.zeros((2, 2))
-    return {**Z, "nf": nf, "nf_ends": ends}
+    n = nf.shape[1]
+    block = np.zeros((2, 2 * n))
+    block[0, :n], block[1, n:] = nf[0], nf[1]
+    return {**Z, "nf": nf, "nf_ends": ends, "nf_block": block}
 
 
 class ChinchillaLaw(LogCoefficientLawND):
@@ -86,22 +89,23 @@ class ChinchillaLaw(LogCoefficientLawND):
         Returns ``T, s, shift``: ``shift`` is None, or ``(rows, m, t3)`` for the recomputed
         rows (their per-point shift ``m`` and third term ``t3 = e^{-m}``).
         """
-        F = Z["nf"]  # (2, n): -log N, -log D
-        coef = theta[:, 3:5, None]  # (k, 2, 1)
+        k, n = theta.shape[0], Z["nf"].shape[1]
+        coef = np.ascontiguousarray(theta[:, 3:5])  # alpha, beta
         off = theta[:, 0:2] - theta[:, 2:3]  # a - e, b - e
-        T = np.multiply(coef, F[None, :, :])
+        # T = coef @ blockdiag(-log N, -log D): each entry is one exact product plus exact
+        # zeros, so BLAS gives every row the same bits wherever it sits in the batch
+        T = np.matmul(coef, Z["nf_block"]).reshape(k, 2, n)
         T += off[:, :, None]
-        ends = coef * Z["nf_ends"][None, :, :]  # (k, 2, 2): exponents at the feature ends
-        hi = (off + ends.max(axis=2)).max(axis=1)
-        lo = (off + ends.min(axis=2)).min(axis=1)
-        if np.any(lo < -_CLAMP):
+        ends = coef[:, :, None] * Z["nf_ends"][None, :, :]  # (k, 2, 2): exponents at the ends
+        ends += off[:, :, None]
+        if ends.min(initial=np.inf) < -_CLAMP:
             np.maximum(T, -_CLAMP, out=T)
-        big = hi > _CLAMP
+        big = ends.max(axis=(1, 2)) > _CLAMP if ends.max(initial=-np.inf) > _CLAMP else None
         with np.errstate(over="ignore"):
             np.exp(T, out=T)
         s = np.add(T[:, 0], T[:, 1])
         s += 1.0
-        if not big.any():
+        if big is None:
             return T, s, None
         rows = np.flatnonzero(big)
         T[rows], s[rows], m, t3 = self._shifted_rows(theta[rows], Z)
