@@ -188,6 +188,28 @@ class AdditiveMixtureLaw(MixtureLaw):
         f, p = lse_softmax(u, axis=-1)
         return {"f": f, "p": p, "q": q}
 
+    def _centre(self, Z: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        r"""Inputs with centred features and the map :math:`\theta_c = M\theta`.
+
+        :math:`a - \alpha\log\tilde N = (a - \alpha\bar n) - \alpha(\log\tilde N - \bar n)`,
+        likewise for ``b`` and ``log D̃``, and :math:`c_j + \gamma_j \log h_j = (c_j +
+        \gamma_j \bar h_j) + \gamma_j(\log h_j - \bar h_j)` (bars: means over the runs): the
+        same law, better conditioned for the fitter (see :meth:`ChinchillaLaw._centre`).
+        """
+        k = self.k
+        mn, md = float(np.mean(Z["log_n"])), float(np.mean(Z["log_d"]))
+        mh = Z["log_h"].mean(axis=0)
+        M = np.eye(self.n_params)
+        M[1, 2], M[3, 4] = -mn, -md
+        M[5 + np.arange(k), 5 + k + np.arange(k)] = mh
+        Zc = {
+            **Z,
+            "log_n": Z["log_n"] - mn,
+            "log_d": Z["log_d"] - md,
+            "log_h": Z["log_h"] - mh[None, :],
+        }
+        return Zc, M
+
     def _grad_columns(self, t, Z):
         p, q = t["p"], t["q"]
         p4 = p[..., 3]
