@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -160,9 +161,13 @@ def run_scipy(n_starts: int, n_boot: int, n_jobs: int = 1) -> dict:
 
             par = Parallel(n_jobs=n_jobs)
             k = 8 * n_jobs
-            grid = sum(
-                par(delayed(_grid_chunk)(c, lN, lD, logy) for c in np.array_split(starts, k)), []
-            )
+            grid = [
+                r
+                for part in par(
+                    delayed(_grid_chunk)(c, lN, lD, logy) for c in np.array_split(starts, k)
+                )
+                for r in part
+            ]
             chunks = [resamples[i::k] for i in range(k)]
             parts = par(delayed(_boot_chunk)(c, lN, lD, logy) for c in chunks)
             boot = [None] * n_boot
@@ -231,23 +236,24 @@ def make_jax(n_starts: int, n_boot: int):
 # ---- memory ------------------------------------------------------------------------------------
 
 
-def peak_memory(n_starts: int, n_boot: int) -> tuple[float, float]:
-    """Peak traced allocation (MiB) of ours, and the max RSS (MiB) of a fresh process doing it."""
+def peak_memory(n_starts: int, n_boot: int) -> tuple[float, float, float]:
+    """Peak memory of ours, MiB: traced allocations (tracemalloc, in this process); the peak
+    RSS (``VmHWM``) of a fresh process running the procedure, and that of its forked worker
+    (whose pages are largely shared with the main process)."""
     tracemalloc.start()
     run_scalingkit(n_starts, n_boot)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     code = (
-        "import sys, resource, json; sys.path.insert(0, %r); import bench_chinchilla as b; "
-        "b.run_scalingkit(%d, %d); "
-        "r = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(json.dumps(r))"
-    ) % (str(HERE), n_starts, n_boot)
-    import subprocess
-
+        f"import sys, json, resource; sys.path.insert(0, {str(HERE)!r}); "
+        "import bench_chinchilla as b; "
+        f"b.run_scalingkit({n_starts}, {n_boot}); "
+        "hwm = [int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM')]; "
+        "print(json.dumps([hwm[0], resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    rss = json.loads(out.stdout.strip().splitlines()[-1]) / 1024.0
-    return peak / 2**20, rss
+    main_kib, child_kib = json.loads(out.stdout.strip().splitlines()[-1])
+    return peak / 2**20, main_kib / 1024.0, child_kib / 1024.0
 
 
 # ---- main ----------------------------------------------------------------------------------------

@@ -236,9 +236,9 @@ class AdditiveMixtureLaw(MixtureLaw):
                 [
                     vp[..., 0].sum(1, keepdims=True),
                     vp[..., 1].sum(1, keepdims=True),
-                    -(vp[..., 1] @ ln)[:, None],
+                    -np.einsum("sn,n->s", vp[..., 1], ln)[:, None],
                     vp[..., 2].sum(1, keepdims=True),
-                    -(vp[..., 2] @ ld)[:, None],
+                    -np.einsum("sn,n->s", vp[..., 2], ld)[:, None],
                     w4.sum(1),
                     np.einsum("snk,nk->sk", w4, lh),
                 ],
@@ -417,8 +417,8 @@ class JointMixtureLaw(MixtureLaw):
             return np.concatenate(
                 [
                     vp[..., 0].sum(1, keepdims=True),
-                    -(vp[..., 1] @ ln)[:, None],
-                    -(vp[..., 2] @ ld)[:, None],
+                    -np.einsum("sn,n->s", vp[..., 1], ln)[:, None],
+                    -np.einsum("sn,n->s", vp[..., 2], ld)[:, None],
                     (vp[..., 1] * t["lA"]).sum(1, keepdims=True),
                     (vp[..., 2] * t["lB"]).sum(1, keepdims=True),
                     t["pA"] * np.einsum("sn,snk->sk", vp[..., 1], t["rA"]),
