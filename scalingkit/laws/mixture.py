@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _grouped
 from ._base import ScalingLaw, as_theta, check_inputs, domain_names, lse_softmax
 from .data_mixing import DataMixingLaw
 
@@ -83,18 +84,42 @@ class MixtureLaw(ScalingLaw):
             raise ValueError(f"{self.name}: input 'weights' must be >= 0 (min {w.min():g})")
         with np.errstate(divide="ignore"):
             log_h = np.maximum(np.log(w), _LOG_H_FLOOR)
-        return {
-            "log_n": np.log(d["params"] / self.n_scale),
-            "log_d": np.log(d["tokens"] / self.d_scale),
-            "h": w,
-            "log_h": log_h,
-        }
+        return _grouped.with_groups(
+            {
+                "log_n": np.log(d["params"] / self.n_scale),
+                "log_d": np.log(d["tokens"] / self.d_scale),
+                "h": w,
+                "log_h": log_h,
+            }
+        )
+
+    _grouped_kernel: Any = None  # _grouped.additive / _grouped.joint
+
+    def _log_predict(self, theta: np.ndarray, Z: Any) -> np.ndarray:
+        return self._log_predict_pullback(theta, Z)[0]
+
+    def _log_predict_pullback(self, theta: np.ndarray, Z: Any):
+        """The fast path of :mod:`scalingkit.laws._grouped` (terms on the distinct inputs),
+        with the exact per-run path for the rows whose exponents spread too far."""
+        if "groups" not in Z or self._grouped_kernel is None:
+            return self._exact_pullback(theta, Z)
+        with np.errstate(all="ignore"):
+            f, pb, bad = self._grouped_kernel(theta, Z, self.k)
+        if bad.size == 0:
+            return f, pb
+        f_b, pb_b = self._exact_pullback(theta[bad], Z)
+        f[bad] = f_b
+
+        def pullback(v: np.ndarray) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                g = pb(v)
+            g[bad] = pb_b(v[bad])
+            return g
+
+        return f, pullback
 
     def _terms(self, theta: np.ndarray, Z: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         raise NotImplementedError
-
-    def _log_predict(self, theta: np.ndarray, Z: Any) -> np.ndarray:
-        return self._terms(theta, Z)["f"]
 
     def _log_predict_grad(self, theta: np.ndarray, Z: Any) -> tuple[np.ndarray, np.ndarray]:
         t = self._terms(theta, Z)
@@ -159,6 +184,7 @@ class AdditiveMixtureLaw(MixtureLaw):
     """
 
     name = "mixture_additive"
+    _grouped_kernel = staticmethod(_grouped.additive)
 
     def __init__(self, k: int, domains: Sequence[str] | None = None, **kw: float) -> None:
         super().__init__(k, domains, **kw)
@@ -202,12 +228,14 @@ class AdditiveMixtureLaw(MixtureLaw):
         M = np.eye(self.n_params)
         M[1, 2], M[3, 4] = -mn, -md
         M[5 + np.arange(k), 5 + k + np.arange(k)] = mh
-        Zc = {
-            **Z,
-            "log_n": Z["log_n"] - mn,
-            "log_d": Z["log_d"] - md,
-            "log_h": Z["log_h"] - mh[None, :],
-        }
+        Zc = _grouped.with_groups(
+            {
+                **Z,
+                "log_n": Z["log_n"] - mn,
+                "log_d": Z["log_d"] - md,
+                "log_h": Z["log_h"] - mh[None, :],
+            }
+        )
         return Zc, M
 
     def _grad_columns(self, t, Z):
@@ -224,7 +252,7 @@ class AdditiveMixtureLaw(MixtureLaw):
         cols += [-p4 * q[..., j] * Z["log_h"][None, :, j] for j in range(self.k)]
         return cols
 
-    def _log_predict_pullback(self, theta, Z):
+    def _exact_pullback(self, theta, Z):
         t = self._terms(theta, Z)
         p, q = t["p"], t["q"]
         ln, ld, lh = Z["log_n"], Z["log_d"], Z["log_h"]
@@ -338,6 +366,7 @@ class JointMixtureLaw(MixtureLaw):
     """
 
     name = "mixture_joint"
+    _grouped_kernel = staticmethod(_grouped.joint)
 
     def __init__(self, k: int, domains: Sequence[str] | None = None, **kw: float) -> None:
         super().__init__(k, domains, **kw)
@@ -406,7 +435,7 @@ class JointMixtureLaw(MixtureLaw):
         cols += [-p4 * q[..., j] * Z["log_h"][None, :, j] for j in range(self.k)]
         return cols
 
-    def _log_predict_pullback(self, theta, Z):
+    def _exact_pullback(self, theta, Z):
         t = self._terms(theta, Z)
         p, q = t["p"], t["q"]
         ln, ld, lh = Z["log_n"], Z["log_d"], Z["log_h"]
