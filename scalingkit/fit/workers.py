@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_WORK_PER_WORKER", "run_split"]
+__all__ = ["MIN_WORK_PER_WORKER", "fork_map", "run_split"]
 
 # Below this many point-parameter products per worker (n points x P parameters x starts) a
 # fork (~5-20 ms) costs more than it saves.
@@ -113,3 +113,26 @@ def run_split(
         out.append(arr)
     out.append(sum(int(r[-1]) for r in results))
     return tuple(out)
+
+
+def fork_map(fn: Callable[[Any], Any], items: list[Any], n_workers: int) -> list[Any]:
+    """``[fn(x) for x in items]``, the items dealt out to up to ``n_workers`` processes
+    (item ``i`` to worker ``i mod n``; the caller is worker 0). The values must pickle."""
+    n = max(1, min(int(n_workers), len(items)))
+    if n == 1 or not _can_fork():
+        return [fn(x) for x in items]
+    shares = _shares(len(items), n)
+
+    def run(rows: np.ndarray) -> list[Any]:
+        return [fn(items[i]) for i in rows]
+
+    children = [_fork(run, rows) for rows in shares[1:]]
+    done = [run(shares[0])]
+    for rows, child in zip(shares[1:], children, strict=True):
+        res = None if child is None else _collect(*child)
+        done.append(run(rows) if res is None else res)
+    out: list[Any] = [None] * len(items)
+    for rows, vals in zip(shares, done, strict=True):
+        for i, v in zip(rows, vals, strict=True):
+            out[i] = v
+    return out
