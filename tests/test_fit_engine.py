@@ -179,3 +179,15 @@ def test_the_full_chinchilla_procedure_matches_the_recorded_results():
     se = np.array([bs.natural[k].std(ddof=1) for k in base["se"]])
     np.testing.assert_allclose(se, list(base["se"].values()), rtol=5e-3)
     np.testing.assert_allclose(res.theta, base["theta"], rtol=1e-4)
+
+
+def test_bootstrap_indices_continue_the_legacy_choice_stream():
+    """One ``randint`` call draws what the notebook's ``choice`` loop draws, also when a
+    ``RandomState`` is continued group after group (the Approach-2 bootstrap)."""
+    ref = np.random.RandomState(7)
+    want = [np.array([ref.choice(n, size=n, replace=True) for _ in range(b)]) for n, b in
+            ((13, 4), (240, 30), (5, 1))]  # fmt: skip
+    rs = np.random.RandomState(7)
+    got = [fit.bootstrap_indices(n, b, rs) for n, b in ((13, 4), (240, 30), (5, 1))]
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -241,19 +241,21 @@ def bfgs_update(H: np.ndarray, s: np.ndarray, y: np.ndarray, fresh: np.ndarray) 
     if scale.any():
         H[scale] = (sy[scale] / yy[scale])[:, None, None] * eye
     upd = sy > 1e-10 * np.sqrt(np.einsum("sp,sp->s", s, s) * yy)
-    if upd.any():
-        rho = 1.0 / sy[upd]
-        Hu = H[upd]
-        su, yu = s[upd], y[upd]
-        Hy = np.einsum("spq,sq->sp", Hu, yu)
-        yHy = np.einsum("sp,sp->s", yu, Hy)
-        Hu = (
-            Hu
-            - rho[:, None, None]
-            * (Hy[:, :, None] * su[:, None, :] + su[:, :, None] * Hy[:, None, :])
-            + ((rho * rho * yHy + rho)[:, None, None]) * su[:, :, None] * su[:, None, :]
-        )
-        H[upd] = Hu
+    if not upd.any():
+        return H
+    rho = np.where(upd, 1.0 / np.where(upd, sy, 1.0), 0.0)
+    Hy = np.einsum("spq,sq->sp", H, y)
+    yHy = np.einsum("sp,sp->s", y, Hy)
+    # H - rho (Hy s^T + s Hy^T) + (rho^2 yHy + rho) s s^T, row by row (no BLAS)
+    rHy = rho[:, None] * Hy
+    Hn = H - rHy[:, :, None] * s[:, None, :]
+    Hn -= s[:, :, None] * rHy[:, None, :]
+    c = (rho * rho * yHy + rho)[:, None] * s
+    Hn += c[:, :, None] * s[:, None, :]
+    if upd.all():
+        H[...] = Hn
+    else:
+        H[upd] = Hn[upd]
     return H
 
 
