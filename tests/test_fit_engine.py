@@ -191,3 +191,22 @@ def test_bootstrap_indices_continue_the_legacy_choice_stream():
     got = [fit.bootstrap_indices(n, b, rs) for n, b in ((13, 4), (240, 30), (5, 1))]
     for a, b in zip(got, want, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_failure_in_the_calling_process_reaps_the_workers():
+    parent = os.getpid()
+
+    def solve(rows):
+        if os.getpid() == parent:
+            raise ValueError("caller failure")
+        import time
+
+        time.sleep(30)
+        return rows, 0
+
+    import psutil
+
+    before = {p.pid for p in psutil.Process().children()}
+    with pytest.raises(ValueError, match="caller failure"):
+        workers.run_split(solve, 4, 10**9, 2)
+    assert {p.pid for p in psutil.Process().children()} <= before  # the worker was reaped

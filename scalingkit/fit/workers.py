@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 import warnings
 from collections.abc import Callable
@@ -85,6 +86,23 @@ def _collect(pid: int, rfd: int) -> Any | None:
     return value if status == "ok" else None
 
 
+def _abandon(children: list[tuple[int, int] | None]) -> None:
+    """Stop and reap the children when the caller's own share failed (or was interrupted)."""
+    for child in children:
+        if child is None:
+            continue
+        pid, rfd = child
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+        os.close(rfd)
+        try:
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+
+
 def run_split(
     solve: Callable[[np.ndarray], tuple[Any, ...]], S: int, work: int, n_workers: int
 ) -> tuple[Any, ...]:
@@ -99,7 +117,11 @@ def run_split(
         return solve(np.arange(S))
     shares = _shares(S, n)
     children = [_fork(solve, rows) for rows in shares[1:]]
-    results = [solve(shares[0])]
+    try:
+        results = [solve(shares[0])]
+    except BaseException:
+        _abandon(children)
+        raise
     for rows, child in zip(shares[1:], children, strict=True):
         res = None if child is None else _collect(*child)
         results.append(solve(rows) if res is None else res)
@@ -127,7 +149,11 @@ def fork_map(fn: Callable[[Any], Any], items: list[Any], n_workers: int) -> list
         return [fn(items[i]) for i in rows]
 
     children = [_fork(run, rows) for rows in shares[1:]]
-    done = [run(shares[0])]
+    try:
+        done = [run(shares[0])]
+    except BaseException:
+        _abandon(children)
+        raise
     for rows, child in zip(shares[1:], children, strict=True):
         res = None if child is None else _collect(*child)
         done.append(run(rows) if res is None else res)
