@@ -10,8 +10,10 @@ eq. 3.6, with :math:`c_1 = 10^{-4}`, :math:`c_2 = 0.9`):
 
     g(x_t)^\top d \ge c_2\, g^\top d\qquad\text{(curvature)}.
 
-On insufficient decrease the step is backtracked by safeguarded quadratic interpolation
-(:math:`t \leftarrow \mathrm{clip}(t_q, 0.1t, 0.5t)`, or bisection once a lower bracket exists);
+On insufficient decrease the step is backtracked by safeguarded cubic interpolation of the
+values and slopes at 0 and ``t`` (Nocedal & Wright eq. 3.59; quadratic where the cubic has no
+minimiser): :math:`t \leftarrow \mathrm{clip}(t_c, 0.1t, 0.5t)`, or bisection once a lower
+bracket exists;
 on insufficient curvature it is extrapolated (×4) or bisected inside the bracket. After
 ``maxls`` trials the best point with sufficient decrease, if any, is taken.
 """
@@ -143,7 +145,8 @@ def line_search(
         finite = np.isfinite(ft) & np.isfinite(gt).all(axis=1)
         dec = np.einsum("sp,sp->s", gp, xt - xp)
         arm = finite & (ft <= fp + c1 * dec)
-        curv = np.einsum("sp,sp->s", gt, dp) >= c2 * gdp
+        gtd = np.einsum("sp,sp->s", gt, dp)
+        curv = gtd >= c2 * gdp
         if clipped is not None:  # a clipped step cannot be extended along d
             curv |= clipped
         acc = arm & curv
@@ -161,7 +164,13 @@ def line_search(
         if pf.size:
             tr, ftr, gdr = tp[fail], ft[fail], gd[pf]
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                # cubic through f and the slope at 0 and t (N&W eq. 3.59), else quadratic
                 tq = -gdr * tr * tr / (2.0 * (ftr - f[pf] - gdr * tr))
+                gtr = gtd[fail]
+                d1 = gdr + gtr + 3.0 * (f[pf] - ftr) / tr
+                d2 = np.sqrt(d1 * d1 - gdr * gtr)
+                tc = tr - tr * (gtr + d2 - d1) / (gtr - gdr + 2.0 * d2)
+                tq = np.where(np.isfinite(tc), tc, tq)
             tq = np.where(np.isfinite(tq), tq, 0.1 * tr)
             tq = np.clip(tq, 0.1 * tr, 0.5 * tr)
             t[pf] = np.where(lo[pf] > 0, 0.5 * (lo[pf] + hi[pf]), tq)
