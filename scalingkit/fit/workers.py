@@ -29,7 +29,7 @@ __all__ = ["MIN_WORK_PER_WORKER", "fork_map", "run_split"]
 
 # Below this many point-parameter products per worker (n points x P parameters x starts) a
 # fork (~5-20 ms) costs more than it saves.
-MIN_WORK_PER_WORKER = 1 << 19
+MIN_WORK_PER_WORKER = 1 << 17
 
 
 def _shares(S: int, n: int) -> list[np.ndarray]:
