@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _bench
 
 from scalingkit import data, fit
+from scalingkit.data import corpora
 from scalingkit.laws import KaplanLaw
-from scalingkit.workbooks import loss_to_loss as l2l
 
 DELTA = 1e-3
 
@@ -40,12 +40,12 @@ def problems(all_losses: bool) -> list[tuple[str, str, dict[str, np.ndarray], np
     """(corpus, loss, X, y) for each fit."""
     runs = data.load_loss_to_loss_sweep()
     out = []
-    for corpus in l2l.CORPORA:
+    for corpus in corpora.CORPORA:
         sub = runs[runs["data"] == corpus]
         X = {"params": sub["params"].to_numpy(float), "tokens": sub["tokens"].to_numpy(float)}
-        losses = list(l2l.LOSS_COLUMNS) if all_losses else [l2l.VAL_LOSS[corpus]]
+        losses = list(corpora.LOSS_COLUMNS) if all_losses else [corpora.VAL_LOSS[corpus]]
         for loss in losses:
-            out.append((corpus, loss, X, sub[l2l.loss_column(loss)].to_numpy(float)))
+            out.append((corpus, loss, X, sub[corpora.loss_column(loss)].to_numpy(float)))
     return out
 
 
@@ -80,7 +80,7 @@ def main() -> None:
     args = ap.parse_args()
 
     law = KaplanLaw()
-    starts = fit.get_preset("kaplan").starts(law)
+    starts = fit.get_preset("kaplan").starts(law)  # the authors' 16 starts
     probs = problems(args.all)
 
     def run_batched():
@@ -121,7 +121,7 @@ def main() -> None:
     for tol in (1e-12, 1e-9, 1e-6):
         k = int(np.sum(rel_obj <= tol))
         print(f"batched objective <= loop (+{tol:g} rel) in {k}/{len(probs)}")
-    own = [i for i, p in enumerate(probs) if p[1] == l2l.VAL_LOSS[p[0]]]
+    own = [i for i, p in enumerate(probs) if p[1] == corpora.VAL_LOSS[p[0]]]
     print(f"validation-loss fits: max |ΔE|/E = {np.max(np.abs(e_b[own] / e_s[own] - 1)):.1e}")
 
 

@@ -3,12 +3,12 @@
 Sorscher et al. (2022, arXiv:2206.14486) ship no code for the perceptron theory, so the
 references are our own straightforward implementations of the same mathematics:
 
-1. **Replica theory, θ = 0** (:class:`scalingkit.pruning.ReplicaTheory`): vectorised margin grid
+1. **Replica theory, θ = 0** (:class:`scalingkit.workbooks.data_pruning.ReplicaTheory`): vectorised margin grid
    with global grid-search + zoom, versus a scalar loop that, for each α, root-finds κ with
    ``scipy.optimize.brentq`` on ``max_R (1-R²)/E g(κ - R|z|, √(1-R²)) = α``, the inner maximum by
    a fine scan + ``minimize_scalar`` and the integral by ``scipy.integrate.quad``. Reports time,
    speed ratio and the largest |Δε| between the two.
-2. **Max-margin perceptron** (:func:`scalingkit.pruning.max_margin`, exact NNLS / least-distance
+2. **Max-margin perceptron** (:func:`scalingkit.workbooks.data_pruning.max_margin`, exact NNLS / least-distance
    programming) versus scikit-learn's ``LinearSVC(loss="hinge", fit_intercept=False)`` with a
    large C (a finite-C approximation). Reports time, speed ratio, the margin each achieves and
    the angle between the two solutions.

@@ -5,7 +5,7 @@ in {1e-4, 1e-3, 1e-2, 1e-1} × dropped highest-loss runs in {0, 2, 5, 10}, 16 po
 sides run one after another in this process, each on every point:
 
 * bare: a loop of ``papermill.execute_notebook`` calls, nothing else (no results gathered);
-* sweep, 1 worker: :func:`scalingkit.sweep.run_sweep` with ``workers=1`` (in this process);
+* sweep, 1 worker: :func:`scalingkit.runner.sweep.run_sweep` with ``workers=1`` (in this process);
 * sweep, 2 workers: the same with a pool of 2 local processes.
 
 Prints each side's wall time, the 1-to-2-worker speed-up, the sweep machinery's overhead per

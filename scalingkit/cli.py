@@ -1,4 +1,8 @@
-"""The ``scalingkit`` command: data registry, notebook runs, reports."""
+"""The ``scalingkit`` command: data registry, notebook runs and sweeps, reports, your own fits.
+
+Exit status: 0 success; 1 a run, a sweep point, a fit or a data check failed; 2 a usage or
+input error (nothing was run or written then).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,41 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main"]
+from ._version import __version__
+
+__all__ = ["UsageError", "build_parser", "main"]
+
+EPILOG = """\
+environment:
+  SCALINGKIT_DATA_DIR   a local mirror of the data files (same layout as the registry's
+                        paths, e.g. chinchilla/svg_extracted_data.csv); files are read from it
+                        and hash-checked, nothing is downloaded. A relative path is resolved
+                        against the current directory. Unset: files are downloaded once into
+                        the cache and verified.
+  SCALINGKIT_CACHE_DIR  the download cache (default: the OS cache directory for scalingkit).
+
+exit status: 0 success; 1 a run, sweep point, fit or data check failed; 2 a usage or input
+error (nothing run or written).
+
+examples:
+  scalingkit list                                   notebooks and their parameters
+  scalingkit run --mode quick                       every notebook; reports in reports/
+  scalingkit run chinchilla_replication -p seed=3   one notebook, one parameter set
+  scalingkit sweep chinchilla_replication --grid n_drop=0,5,10
+  scalingkit fit runs.csv --columns params=N,tokens=D,loss=L
+"""
 
 
-def _parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
+class UsageError(ValueError):
+    """A command line that cannot be carried out as given (exit status 2)."""
+
+
+def _parse_overrides(pairs: Sequence[str], option: str = "-p") -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise SystemExit(f"scalingkit: error: -p expects name=value, got {pair!r}")
+            raise UsageError(f"{option} expects name=value, got {pair!r}")
         out[name.strip()] = value
     return out
 
@@ -29,6 +59,12 @@ def _cmd_data(args: argparse.Namespace) -> int:
             print(f"{row.key:32s} {row.path:56s} {row.license}")
             print(f"{'':32s} {row.url}")
         return 0
+    known = list(data.load_registry())
+    unknown = [k for k in args.keys if k not in known]
+    if unknown:
+        raise UsageError(
+            f"unknown data key(s) {', '.join(unknown)}; known keys: {', '.join(known)}"
+        )
     if args.data_command == "verify":
         result = data.verify(args.keys or None)
         for row in result.itertuples(index=False):
@@ -36,10 +72,8 @@ def _cmd_data(args: argparse.Namespace) -> int:
         n_bad = int((~result["ok"]).sum())
         print(f"{len(result) - n_bad} ok, {n_bad} failed")
         return 1 if n_bad else 0
-    # fetch
-    keys = args.keys or list(data.load_registry())
     failed = 0
-    for key in keys:
+    for key in args.keys or known:
         try:
             print(f"{key}: {data.fetch(key)}")
         except data.DataError as exc:
@@ -48,24 +82,47 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .reporting.catalog import mode_defaults, parameter_docs, read_title
+    from .runner import discover_notebooks
+    from .runner.formatting import fmt
+
+    for path in discover_notebooks(args.notebooks):
+        print(f"{path.stem}: {read_title(path) or ''}".rstrip(": "))
+        defaults = mode_defaults(path.stem)
+        docs = parameter_docs(path)
+        width = max((len(d.name) for d in docs), default=4)
+        for d in docs:
+            default = repr(d.default) if isinstance(d.default, str) else fmt(d.default, bools=None)
+            if d.default is None and d.name in defaults.get("quick", {}):
+                per_mode = ", ".join(
+                    f"{m} {fmt(v[d.name], bools=None)}" for m, v in defaults.items()
+                )
+                kind = type(defaults["quick"][d.name]).__name__
+                default = f"None ({per_mode})"
+            else:
+                kind = d.type
+            help_text = f"  {d.help}" if d.help else ""
+            print(f"  {d.name:<{width}}  {kind:<5}  {default}{help_text}")
+        print()
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from . import runner as run
 
-    try:
-        notebooks = run.discover_notebooks(args.notebooks)
-        outcomes = run.run_notebooks(
-            notebooks,
-            out_dir=args.out,
-            mode=args.mode,
-            overrides=_parse_overrides(args.param),
-            progress=not args.no_progress,
-        )
-    except (run.ParameterError, FileNotFoundError) as exc:
-        print(f"scalingkit: error: {exc}", file=sys.stderr)
-        return 2
+    notebooks = run.discover_notebooks(args.notebooks)
+    outcomes = run.run_notebooks(
+        notebooks,
+        out_dir=args.out,
+        mode=args.mode,
+        overrides=_parse_overrides(args.param),
+        progress=not args.no_progress,
+    )
     failed = [o for o in outcomes if not o.ok]
     print(
-        f"[scalingkit] {len(outcomes) - len(failed)} ok, {len(failed)} failed; index: {args.out}/index.html"
+        f"[scalingkit] {len(outcomes) - len(failed)} ok, {len(failed)} failed; "
+        f"index: {Path(args.out) / 'index.html'}"
     )
     return 1 if failed else 0
 
@@ -74,22 +131,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from . import runner as run
     from .runner import sweep
 
-    try:
-        (notebook,) = run.discover_notebooks([args.notebook])
-        ds = sweep.run_sweep(
-            notebook,
-            sweep.parse_grid(args.grid),
-            fixed=_parse_overrides(args.param),
-            mode=args.mode,
-            out_dir=args.out,
-            name=args.name,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            force=args.force,
-        )
-    except (run.ParameterError, FileNotFoundError, sweep.SweepError) as exc:
-        print(f"scalingkit: error: {exc}", file=sys.stderr)
-        return 2
+    (notebook,) = run.discover_notebooks([args.notebook])
+    ds = sweep.run_sweep(
+        notebook,
+        sweep.parse_grid(args.grid),
+        fixed=_parse_overrides(args.param),
+        mode=args.mode,
+        out_dir=args.out,
+        name=args.name,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        force=args.force,
+    )
     reports = Path(args.out).resolve().parent
     if (reports / "index.html").is_file():  # e.g. reports/sweeps inside a reports folder
         run.build_index(reports)
@@ -103,25 +156,21 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")  # figures are only saved into the report
     from .runner import userfit
 
+    userfit.check_out_dir(args.out)
+    result = userfit.fit_law(
+        args.csv,
+        args.law,
+        columns=args.columns,
+        huber_delta=args.huber_delta,
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
+        grid=args.grid,
+        budgets=args.budgets,
+    )
     try:
-        userfit.check_out_dir(args.out)
-        result = userfit.fit_law(
-            args.csv,
-            args.law,
-            columns=args.columns,
-            huber_delta=args.huber_delta,
-            n_bootstrap=args.bootstrap,
-            seed=args.seed,
-            grid=args.grid,
-            budgets=args.budgets,
-        )
         written = userfit.write_outputs(result, args.out)  # all or nothing
-    except userfit.FitInputError as exc:
-        print(f"scalingkit: error: {exc}", file=sys.stderr)
-        return 2
     except OSError as exc:
-        print(f"scalingkit: error: cannot write {args.out}: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(f"cannot write {args.out}: {exc}") from None
     print(result.table())
     print(f"written: {', '.join(str(p) for p in written)}")
     if not result.converged:
@@ -132,6 +181,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 def _cmd_index(args: argparse.Namespace) -> int:
     from . import runner as run
 
+    if not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out}: no such folder (run `scalingkit run` first)")
     print(run.build_index(args.out))
     return 0
 
@@ -145,24 +196,58 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_common_run_options(p: argparse.ArgumentParser, *, fixed_help: str) -> None:
+    p.add_argument(
+        "--mode",
+        choices=["quick", "full"],
+        default=None,
+        help="quick: the real procedure at CI-sized settings; full: the paper's procedure "
+        "exactly (default: each notebook's own, quick)",
+    )
+    p.add_argument(
+        "-p", "--param", action="append", default=[], metavar="NAME=VALUE", help=fixed_help
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``scalingkit`` command."""
-    parser = argparse.ArgumentParser(prog="scalingkit", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="scalingkit",
+        description="Reproducibility workbooks for neural scaling-law papers: run them, sweep "
+        "their parameters, read their reports, fit the same laws to your own runs.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"scalingkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p_data = sub.add_parser("data", help="list, verify or fetch the registered data files")
-    data_sub = p_data.add_subparsers(dest="data_command", required=True)
-    data_sub.add_parser("list", help="list registry entries")
+    data_sub = p_data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    data_sub.add_parser("list", help="list registry entries: key, path, license, upstream URL")
     p_verify = data_sub.add_parser("verify", help="hash-check files (exit 1 on any mismatch)")
-    p_verify.add_argument("keys", nargs="*")
+    p_verify.add_argument("keys", nargs="*", help="registry keys (default: all)")
     p_fetch = data_sub.add_parser("fetch", help="download (or locate in the mirror) and verify")
-    p_fetch.add_argument("keys", nargs="*")
+    p_fetch.add_argument("keys", nargs="*", help="registry keys (default: all)")
     p_data.set_defaults(func=_cmd_data)
 
-    p_run = sub.add_parser("run", help="execute notebooks with papermill and write HTML reports")
+    p_list = sub.add_parser(
+        "list", help="list the notebooks and their parameters (name, type, default, help)"
+    )
+    p_list.add_argument("notebooks", nargs="*", help="notebook stems or paths (default: all)")
+    p_list.set_defaults(func=_cmd_list)
+
+    p_run = sub.add_parser(
+        "run",
+        help="execute notebooks with papermill and write their reports and the index",
+        description="Execute notebooks and write, into OUT, each one's report (<stem>.html), "
+        "executed notebook, results file, and index.html + scorecard.csv.",
+    )
     p_run.add_argument("notebooks", nargs="*", help="notebook stems or paths (default: all)")
-    p_run.add_argument("--mode", choices=["quick", "full"], default=None)
-    p_run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
+    _add_common_run_options(
+        p_run,
+        fixed_help="set a parameter of the notebooks' parameters cell, coerced to its type "
+        "(repeatable; `scalingkit list` shows them)",
+    )
     p_run.add_argument("--out", default="reports", help="output folder (default: reports)")
     p_run.add_argument("--no-progress", action="store_true", help="hide the per-cell progress bar")
     p_run.set_defaults(func=_cmd_run)
@@ -176,19 +261,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_sweep.add_argument("notebook", help="notebook stem or path")
     p_sweep.add_argument(
-        "--grid", action="append", default=[], metavar="NAME=V1,V2,...", help="swept parameter"
+        "--grid",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,...",
+        help="a swept parameter and its values (repeatable: the grid is the product)",
     )
+    _add_common_run_options(p_sweep, fixed_help="a parameter held fixed at every point")
     p_sweep.add_argument(
-        "-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="fixed parameter"
+        "--out",
+        default="reports/sweeps",
+        help="parent folder of the sweep (default: reports/sweeps)",
     )
-    p_sweep.add_argument("--mode", choices=["quick", "full"], default=None)
-    p_sweep.add_argument("--out", default="reports/sweeps", help="default: reports/sweeps")
     p_sweep.add_argument("--name", default=None, help="sweep folder name (default: notebook stem)")
     p_sweep.add_argument(
         "--workers", type=int, default=None, help="local processes (default: one per CPU)"
     )
     p_sweep.add_argument(
-        "--scheduler", default=None, help="address of a Dask distributed scheduler to run on"
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786 (needs the "
+        "'distributed' extra; start workers with --nthreads 1)",
     )
     p_sweep.add_argument("--force", action="store_true", help="re-run points already done")
     p_sweep.set_defaults(func=_cmd_sweep)
@@ -232,21 +326,42 @@ def build_parser() -> argparse.ArgumentParser:
     p_fit.set_defaults(func=_cmd_fit)
 
     p_index = sub.add_parser("index", help="rebuild index.html and scorecard.csv from results")
-    p_index.add_argument("--out", default="reports")
+    p_index.add_argument("--out", default="reports", help="reports folder (default: reports)")
     p_index.set_defaults(func=_cmd_index)
 
     p_refresh = sub.add_parser(
         "refresh", help="maintainers: re-execute notebooks in place, keeping only checked outputs"
     )
-    p_refresh.add_argument("notebooks", nargs="*")
+    p_refresh.add_argument("notebooks", nargs="*", help="notebook stems or paths (default: all)")
     p_refresh.set_defaults(func=_cmd_refresh)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``scalingkit`` console script."""
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    """Entry point of the ``scalingkit`` console script (returns the exit status)."""
+    from .errors import FitInputError, ParameterError, SweepError, TargetsError, UnknownDataKeyError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args))
+    except (
+        UsageError,
+        ParameterError,
+        TargetsError,
+        FitInputError,
+        UnknownDataKeyError,
+        SweepError,
+        FileNotFoundError,
+    ) as exc:
+        print(f"scalingkit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("scalingkit: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,3 +22,26 @@ def write_notebook(path: Path, params: str, body: str) -> Path:
     }
     nbformat.write(nb, path)
     return path
+
+
+def targets_toml(*targets: dict) -> str:
+    """The text of a ``targets.toml`` holding ``targets`` (each a mapping of its keys; a
+    ``source_kind`` and ``source`` are filled in when not given)."""
+    import json
+
+    def value(v: object) -> str:
+        return str(v).lower() if isinstance(v, bool) else json.dumps(v)
+
+    blocks = []
+    for t in targets:
+        full = {"source_kind": "paper_table", "source": "Table 1", **t}
+        blocks.append("[[target]]\n" + "".join(f"{k} = {value(v)}\n" for k, v in full.items()))
+    return "".join(blocks)
+
+
+def write_targets(folder: Path, package: str, *targets: dict) -> Path:
+    """Write ``folder/<package>/targets.toml`` (see :func:`targets_toml`) and return ``folder``,
+    ready to stand in for ``scalingkit.reporting.targets_dir()``."""
+    (folder / package).mkdir(parents=True, exist_ok=True)
+    (folder / package / "targets.toml").write_text(targets_toml(*targets))
+    return folder

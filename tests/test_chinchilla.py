@@ -1,13 +1,13 @@
-"""Tests of the Chinchilla replication workbook logic (scalingkit.chinchilla)."""
+"""Tests of the Chinchilla replication workbook logic (scalingkit.workbooks.chinchilla_replication)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import minimize_scalar
 
 from scalingkit import fit
+from scalingkit import reporting as report
 from scalingkit.data import load_chinchilla
 from scalingkit.laws import ChinchillaLaw
 from scalingkit.workbooks import chinchilla_replication as ch
@@ -30,50 +30,43 @@ def test_drop_highest_loss_matches_the_notebook_selection(runs):
         ch.drop_highest_loss(runs, -1)
 
 
-def test_paper_grid_is_the_notebook_grid():
-    g = ch.paper_grid("full")
+def test_preset_starts_are_the_notebook_grid_in_both_modes():
+    law = ChinchillaLaw()
+    g = ch.PRESET.starts(law, report.preset_mode("full"))
     assert g.shape == (4500, 5)
-    np.testing.assert_array_equal(g, ref.paper_grid())
-    q = ch.paper_grid("quick")
+    np.testing.assert_array_equal(g, ref.paper_grid())  # the authors' loop order, row by row
+    q = ch.PRESET.starts(law, report.preset_mode("quick"))
     assert q.shape == (243, 5)
     assert {tuple(r) for r in q} <= {tuple(r) for r in g}
+    assert sorted(set(q[:, 3])) == [0.0, 1.0, 2.0]  # every other value of the paper's axes
     with pytest.raises(ValueError, match="mode"):
-        ch.paper_grid("fast")
+        report.preset_mode("fast")
 
 
-def test_optimal_allocation_minimises_loss_under_the_budget():
-    p = ch.HOFFMANN_ROUNDED
+def test_summary_and_frontier_use_the_laws_allocation():
     law = ChinchillaLaw()
-    theta = ch.theta_of(p)
-    for C in (1e20, 5.76e23):
-        n, d = ch.optimal_allocation(p, C)
-        assert 6 * n * d == pytest.approx(C, rel=1e-12)
-
-        def loss(logn, C=C):
-            N = np.exp(logn)
-            return float(law.predict(theta, {"params": [N], "tokens": [C / (6 * N)]})[0])
-
-        best = minimize_scalar(loss, bracket=(np.log(n) - 1, np.log(n) + 1), tol=1e-12)
-        assert np.exp(best.x) == pytest.approx(n, rel=1e-4)
-    tpp = ch.tokens_per_parameter(p, 5.76e23)
-    n, d = ch.optimal_allocation(p, 5.76e23)
-    assert tpp == pytest.approx(d / n)
-
-
-def test_allocation_broadcasts_over_samples():
     s = pd.DataFrame(
         {
-            "A": [400.0, 500.0],
-            "B": [400.0, 2000.0],
-            "E": [1.7, 1.8],
-            "alpha": [0.34, 0.35],
-            "beta": [0.28, 0.37],
+            "A": [400.0, 500.0, 450.0],
+            "B": [400.0, 2000.0, 900.0],
+            "E": [1.7, 1.8, 1.75],
+            "alpha": [0.34, 0.35, 0.345],
+            "beta": [0.28, 0.37, 0.33],
         }
     )
-    t = ch.tokens_per_parameter(s, 1e22)
-    assert t.shape == (2,)
-    assert t[1] == pytest.approx(ch.tokens_per_parameter(s.iloc[1].to_dict(), 1e22))
-    assert ch.exponent_a(s)[0] == pytest.approx(0.28 / 0.62)
+    est = s.iloc[2].to_dict()
+    summ = ch.tokens_per_parameter_summary(est, s, 1e22, level=0.5)
+    per_draw = [
+        float(law.compute_optimal(r.to_dict(), 1e22).tokens_per_param) for _, r in s.iterrows()
+    ]
+    assert summ["ours"] == pytest.approx(per_draw[2], rel=1e-14)
+    assert summ["ci"] == pytest.approx(tuple(np.percentile(per_draw, [25.0, 75.0])), rel=1e-14)
+    assert summ["hoffmann_rounded"] == pytest.approx(
+        float(law.compute_optimal(ch.HOFFMANN_ROUNDED, 1e22).tokens_per_param)
+    )
+    fr = ch.frontier_frame({"s": est}, [1e20, 1e22], s, "s", level=0.5)
+    n = law.compute_optimal({k: s[k].to_numpy()[:, None] for k in s}, np.array([[1e20, 1e22]]))
+    np.testing.assert_allclose(fr["n_opt_lo"], np.percentile(n.n_opt, 25.0, axis=0), rtol=1e-14)
 
 
 def test_wald_test_known_value():
@@ -99,7 +92,7 @@ def test_approach2_recovers_a_known_exponent():
     p = {"A": 400.0, "B": 1500.0, "E": 1.8, "alpha": 0.3, "beta": 0.4}
     rows = []
     for C in ch.ISOFLOP_BUDGETS:
-        n_opt, _ = ch.optimal_allocation(p, C)
+        n_opt = float(law.compute_optimal(p, C).n_opt)
         for N in n_opt * np.logspace(-0.8, 0.8, 9):
             rows.append({"params": N, "tokens": C / (6 * N), "flops": C})
     df = pd.DataFrame(rows)
@@ -127,7 +120,7 @@ def test_quick_fit_reaches_the_reference_loops_optimum(runs):
     loop finds the optimum and we do not, from others the reverse), so the comparison needs
     enough starts that both sides reach the global optimum; 29 do.
     """
-    g = ch.paper_grid("full")
+    g = ch.PRESET.starts(ChinchillaLaw())
     starts = g[(g[:, 3] > 0) & (g[:, 4] > 0)][::100]
     res = ch.fit_approach3(runs, starts, n_bootstrap=0)
     N, D, L, idx = ref.load_data()
@@ -163,7 +156,7 @@ def test_bootstrap_matches_the_reference_loop(runs):
 def test_hoffmann_fit_is_worse_than_ours(runs):
     used = ch.drop_highest_loss(runs, 5)
     X, y = ch.law_inputs(used)
-    res = ch.fit_approach3(runs, ch.paper_grid("quick")[::9])
+    res = ch.fit_approach3(runs, ch.PRESET.starts(ChinchillaLaw(), "quick")[::9])
     law = ChinchillaLaw()
     assert res.objective < fit.objective(law, ch.HOFFMANN_UNROUNDED, X, y)
     lrt = ch.likelihood_ratio_test(res.theta, ch.HOFFMANN_UNROUNDED, X, y)

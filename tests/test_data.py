@@ -298,37 +298,26 @@ def test_load_chinchilla_columns_and_units() -> None:
     assert (df[["params", "tokens", "flops", "loss"]] > 0).all().all()
 
 
-def test_loader_reports_missing_column(custom_registry) -> None:
-    frame = pd.DataFrame({"Model Size": [1e8, 2e8], "loss": [3.0, 2.9]})
-    custom_registry("chinchilla", "chinchilla/svg_extracted_data.csv", frame)
-    with pytest.raises(
-        data.DataValidationError,
-        match=r"svg_extracted_data.csv: missing column\(s\) 'Training FLOP'; "
-        r"available columns: 'Model Size', 'loss'$",
-    ):
-        data.load_chinchilla()
+CHINCHILLA_RUNS = {"Model Size": [1e8, 2e8], "Training FLOP": [1e18, 2e18], "loss": [3.0, 2.9]}
+POWER_LAW = "; a power law needs finite values > 0"
 
 
 @pytest.mark.parametrize(
-    ("bad", "problem"),
+    ("change", "message"),
     [
-        (0.0, "non-positive value 0.0"),
-        (-1.0, "non-positive value -1.0"),
-        (np.inf, "non-finite value inf"),
-        (np.nan, "missing value"),
+        ({"Training FLOP": None}, r"missing column\(s\) 'Training FLOP'; available columns: "
+         r"'Model Size', 'loss'"),
+        # data row 1 is line 3 of the file (the header is line 1)
+        ({"loss": [3.0, 0.0]}, "column 'loss', line 3: non-positive value 0.0" + POWER_LAW),
+        ({"loss": [3.0, -1.0]}, "column 'loss', line 3: non-positive value -1.0" + POWER_LAW),
+        ({"loss": [3.0, np.inf]}, "column 'loss', line 3: non-finite value inf" + POWER_LAW),
+        ({"loss": [3.0, np.nan]}, "column 'loss', line 3: missing value" + POWER_LAW),
     ],
-)
-def test_loader_rejects_non_positive_or_non_finite(custom_registry, bad, problem) -> None:
-    frame = pd.DataFrame(
-        {"Model Size": [1e8, 2e8], "Training FLOP": [1e18, 2e18], "loss": [3.0, bad]}
-    )
-    custom_registry("chinchilla", "chinchilla/svg_extracted_data.csv", frame)
-    # data row 1 is line 3 of the file (the header is line 1)
-    with pytest.raises(
-        data.DataValidationError,
-        match=rf"svg_extracted_data.csv: column 'loss', line 3: {problem}; "
-        r"a power law needs finite values > 0$",
-    ):
+)  # fmt: skip
+def test_loader_names_the_file_column_and_line(custom_registry, change, message) -> None:
+    columns = {k: v for k, v in {**CHINCHILLA_RUNS, **change}.items() if v is not None}
+    custom_registry("chinchilla", "chinchilla/svg_extracted_data.csv", pd.DataFrame(columns))
+    with pytest.raises(data.DataValidationError, match=f"svg_extracted_data.csv: {message}$"):
         data.load_chinchilla()
 
 

@@ -262,8 +262,8 @@ def test_mean_reduction_defaults_stop_where_the_sum_objective_does() -> None:
     X = {"params": runs["params"].to_numpy(), "tokens": runs["tokens"].to_numpy()}
     y = runs["eval/fineweb_100b_val/CrossEntropyLoss"].to_numpy()
     law = KaplanLaw()
-    by_sum = fit.fit_multistart(law, X, y, law.initial_grid(), reduction="sum")
-    by_mean = fit.fit_multistart(law, X, y, law.initial_grid(), reduction="mean")
+    by_sum = fit.fit_multistart(law, X, y, fit.get_preset("kaplan").starts(law), reduction="sum")
+    by_mean = fit.fit_multistart(law, X, y, fit.get_preset("kaplan").starts(law), reduction="mean")
     assert by_sum.converged and by_mean.converged
     assert by_mean.params["E"] == pytest.approx(by_sum.params["E"], rel=1e-3)
     assert by_mean.objective == pytest.approx(by_sum.objective / len(y), rel=1e-6)

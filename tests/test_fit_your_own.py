@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scalingkit.laws import ChinchillaLaw
 from scalingkit.runner import userfit as uf
 from scalingkit.workbooks.fit_your_own import coverage
 
@@ -38,7 +39,7 @@ def test_coverage_study_counts_intervals_that_hold_the_truth() -> None:
     # replicates are different data sets
     assert rep.loc[rep["quantity"] == "E", "estimate"].nunique() == 3
     # the truth of the allocation is the law's own optimum at the budget
-    tpp = uf.compute_optimal("chinchilla", TRUTH, 1e22)["tokens_per_param"]
+    tpp = ChinchillaLaw().compute_optimal(TRUTH, 1e22).tokens_per_param
     assert summ.loc["tokens_per_param", "truth"] == pytest.approx(float(tpp))
 
 

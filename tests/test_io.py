@@ -52,5 +52,14 @@ def test_to_jsonable_names_what_it_cannot_convert():
         to_jsonable({"params": [1.0, {2}]}, where="fit")
 
 
-def test_fit_alias_is_the_same_function():
-    assert fit._jsonable is to_jsonable
+def test_one_json_sanitiser_everywhere():
+    """Fit results, user-fit results and run records go through the same function."""
+    import inspect
+
+    from scalingkit.reporting import recording
+    from scalingkit.runner.userfit import result
+
+    assert fit.to_jsonable is to_jsonable
+    for module in (recording, result, fit.result):
+        assert module.to_jsonable is to_jsonable, module.__name__
+        assert "def _json" not in inspect.getsource(module)  # no sanitiser of its own

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalingkit import data
+from scalingkit import data, fit
+from scalingkit.data import corpora
 from scalingkit.laws import KaplanLaw, ShiftedPowerLaw, TranslatedKaplanLaw
 from scalingkit.workbooks import loss_to_loss as l2l
 
@@ -20,6 +21,17 @@ def _grid(n: int = 40, seed: int = 0) -> dict[str, np.ndarray]:
         "params": 10 ** rng.uniform(7.5, 9.5, n),
         "tokens": 10 ** rng.uniform(8.5, 11.0, n),
     }
+
+
+def _assert_gradient_is_the_central_difference(law, theta, X, atol: float) -> None:
+    """Each column of ``log_predict_grad``'s Jacobian against a central difference (h = 1e-6)."""
+    _, J = law.log_predict_grad(theta, X)
+    eps = 1e-6
+    for p in range(theta.shape[1]):
+        step = np.zeros(theta.shape[1])
+        step[p] = eps
+        fd = (law.log_predict(theta + step, X) - law.log_predict(theta - step, X)) / (2 * eps)
+        np.testing.assert_allclose(J[:, :, p], fd, rtol=1e-6, atol=atol, err_msg=f"param {p}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -41,18 +53,12 @@ def test_kaplan_gradient_matches_finite_differences() -> None:
     law = KaplanLaw()
     X = _grid(25, seed=1)
     rng = np.random.default_rng(2)
-    theta = law.initial_grid() + rng.normal(0, 0.3, (16, 5))  # far from and near the optimum
+    theta = fit.get_preset("kaplan").starts(law) + rng.normal(0, 0.3, (16, 5))  # far and near
     theta = np.vstack([theta, law.from_natural(**TRUE)])
     f, J = law.log_predict_grad(theta, X)
     assert f.shape == (17, 25) and J.shape == (17, 25, 5)
     np.testing.assert_allclose(f, law.log_predict(theta, X), rtol=1e-14)
-    eps = 1e-6
-    for p in range(5):
-        tp, tm = theta.copy(), theta.copy()
-        tp[:, p] += eps
-        tm[:, p] -= eps
-        fd = (law.log_predict(tp, X) - law.log_predict(tm, X)) / (2 * eps)
-        np.testing.assert_allclose(J[:, :, p], fd, rtol=1e-6, atol=1e-8, err_msg=f"param {p}")
+    _assert_gradient_is_the_central_difference(law, theta, X, atol=1e-8)
 
 
 def test_kaplan_limits_and_bad_input() -> None:
@@ -70,8 +76,8 @@ def test_kaplan_limits_and_bad_input() -> None:
         law.predict(theta[:4], {"params": [1e8], "tokens": [1e9]})
 
 
-def test_initial_grid_is_the_authors() -> None:
-    grid = KaplanLaw.initial_grid()
+def test_the_kaplan_preset_starts_are_the_authors() -> None:
+    grid = fit.get_preset("kaplan").starts(KaplanLaw())
     assert grid.shape == (16, 5)
     assert set(grid[:, 0]) == {5.0, 10.0, 15.0, 20.0} == set(grid[:, 1])
     assert np.all(grid[:, 2] == 0.5) and np.all(grid[:, 3:] == 0.4)
@@ -86,14 +92,7 @@ def test_translated_law_gradient_and_identity() -> None:
     ident = np.array([np.log(TRUE["E"]), 0.0, 1.0])
     np.testing.assert_allclose(law.predict(ident, X), KaplanLaw().predict(src, X), rtol=1e-12)
     theta = np.array([[0.3, -0.2, 0.9], [1.0, 0.4, 1.3], [-2.0, 0.0, 1.0]])
-    _, J = law.log_predict_grad(theta, X)
-    eps = 1e-6
-    for p in range(3):
-        tp, tm = theta.copy(), theta.copy()
-        tp[:, p] += eps
-        tm[:, p] -= eps
-        fd = (law.log_predict(tp, X) - law.log_predict(tm, X)) / (2 * eps)
-        np.testing.assert_allclose(J[:, :, p], fd, rtol=1e-6, atol=1e-9)
+    _assert_gradient_is_the_central_difference(law, theta, X, atol=1e-9)
 
 
 def test_fit_recovers_kaplan_law_from_noiseless_data() -> None:
@@ -156,7 +155,7 @@ def test_shifted_power_law_rejects_bad_input() -> None:
 
 
 def _toy_runs() -> pd.DataFrame:
-    col = l2l.loss_column
+    col = corpora.loss_column
     rows = []
     # corpus a has configs 1..4, corpus b has configs 2..5: 3 pairs (2, 3, 4)
     for corpus, configs, offset in (
@@ -234,7 +233,7 @@ def test_authors_E_reproduce_their_kappa_K(sweep: pd.DataFrame) -> None:
     """With the authors' E plugged in, the OLS step alone gives their printed κ, K."""
     E = l2l.authors_irreducible_losses(data.load_loss_to_loss_opt_params())
     specs = [
-        l2l.FamilySpec("train-to-train", a, l2l.VAL_LOSS[a], b, l2l.VAL_LOSS[b])
+        l2l.FamilySpec("train-to-train", a, corpora.VAL_LOSS[a], b, corpora.VAL_LOSS[b])
         for a, b in (
             ("fineweb-edu-100b", "proof-pile-2"),
             ("fineweb-100b", "starcoder"),
@@ -254,18 +253,6 @@ def test_own_fit_matches_authors_objective(sweep: pd.DataFrame) -> None:
     assert bool(row["ours_le_theirs"])
     assert row["E_rel_diff"] < 1e-4
     assert row["E_ours"] == pytest.approx(0.85, abs=0.01)
-
-
-def test_compute_optimal_is_the_minimum() -> None:
-    law = KaplanLaw()
-    theta = law.from_natural(**TRUE)
-    opt = l2l.compute_optimal(law, theta, [1e19, 1e21])
-    for _, r in opt.iterrows():
-        assert r["params"] * r["tokens"] * 6 == pytest.approx(r["flops"])
-        for f in (0.8, 1.25):
-            n = r["params"] * f
-            other = law.predict(theta, {"params": [n], "tokens": [r["flops"] / (6 * n)]})[0]
-            assert other > r["loss"]
 
 
 def test_fit_family_drops_losses_below_E_and_counts_them() -> None:

@@ -129,21 +129,26 @@ def test_weight_gradient_matches_finite_differences(law):
 # ---- recovery of known parameters -----------------------------------------------------------
 
 
-def test_additive_law_recovers_known_parameters():
-    law = AdditiveMixtureLaw(K)
-    C = np.array([1.0, 2.0, 4.0, 0.5])
-    gam = np.array([0.4, 0.6, 0.5, 0.8])
-    true = law.from_natural(E=1.6, A=250.0, alpha=0.32, B=800.0, beta=0.3, C=C, gamma=gam)
-    rng = np.random.default_rng(4)
-    n = 600
+def _noisy_runs(law, theta, seed: int, n: int = 600):
+    """``n`` runs on a grid of sizes and token counts with Dirichlet mixtures, losses from
+    ``law`` at ``theta`` times log-normal noise (SD 1e-4)."""
+    rng = np.random.default_rng(seed)
     X = {
         "params": rng.choice([1e8, 3e8, 7e8, 1.5e9, 3e9], n),
         "tokens": rng.choice([2e9, 5e9, 1e10, 3e10, 1e11], n),
         "weights": rng.dirichlet(np.ones(K), n),
     }
-    y = law.predict(true, X) * np.exp(rng.normal(0.0, 1e-4, n))
+    return X, law.predict(theta, X) * np.exp(rng.normal(0.0, 1e-4, n))
+
+
+def test_additive_law_recovers_known_parameters():
+    law = AdditiveMixtureLaw(K)
+    C = np.array([1.0, 2.0, 4.0, 0.5])
+    gam = np.array([0.4, 0.6, 0.5, 0.8])
+    true = law.from_natural(E=1.6, A=250.0, alpha=0.32, B=800.0, beta=0.3, C=C, gamma=gam)
+    X, y = _noisy_runs(law, true, seed=4)
     res = fit.fit_multistart(
-        law, X, y, law.random_starts(24, seed=5), huber_delta=1e-3, bounds=law.bounds()
+        law, X, y, fit.random_starts(law, 24, seed=5), huber_delta=1e-3, bounds=law.bounds()
     )
     assert res.converged
     nat = law.natural(true)
@@ -156,21 +161,14 @@ def test_additive_law_recovers_known_parameters():
 
 def test_joint_law_fit_improves_on_additive_when_data_are_joint():
     joint = JointMixtureLaw(K)
-    rng = np.random.default_rng(6)
     true = np.r_[
         np.log(1.6), 0.35, 0.3, 1.5, 0.8,
         np.log([0.3, 1.0, 2.0, 0.6]), np.log([1.5, 0.5, 0.8, 1.0]),
         np.log([1.0, 2.0, 4.0, 0.5]), [0.4, 0.6, 0.5, 0.8],
     ]  # fmt: skip
-    n = 600
-    X = {
-        "params": rng.choice([1e8, 3e8, 7e8, 1.5e9, 3e9], n),
-        "tokens": rng.choice([2e9, 5e9, 1e10, 3e10, 1e11], n),
-        "weights": rng.dirichlet(np.ones(K), n),
-    }
-    y = joint.predict(true, X) * np.exp(rng.normal(0.0, 1e-4, n))
+    X, y = _noisy_runs(joint, true, seed=6)
     add = AdditiveMixtureLaw(K)
-    ra = fit.fit_multistart(add, X, y, add.random_starts(16, seed=7), bounds=add.bounds())
+    ra = fit.fit_multistart(add, X, y, fit.random_starts(add, 16, seed=7), bounds=add.bounds())
     s0 = joint.from_additive(ra.theta)
     starts = s0 + np.random.default_rng(8).normal(0, 0.1, (8, joint.n_params))
     starts[0] = s0

@@ -21,14 +21,20 @@ from notebook_factory import write_notebook
 from scalingkit import reporting as report
 from scalingkit.runner import ParameterError, notebooks_dir, read_parameters, run_notebooks, sweep
 
-#: The workbook notebooks that follow the convention.
+#: The workbook notebooks that follow the convention: every notebook of the repository.
 NOTEBOOKS = (
     "00_data_tour",
     "chinchilla_replication",
     "loss_to_loss",
     "data_mixtures",
     "data_pruning",
+    "fit_your_own",
 )
+
+
+def test_every_notebook_follows_the_convention() -> None:
+    assert sorted(NOTEBOOKS) == sorted(p.stem for p in notebooks_dir().glob("*.ipynb"))
+
 
 MODE_DEFAULTS = {"quick": {"n_bootstrap": 3}, "full": {"n_bootstrap": 40}}
 

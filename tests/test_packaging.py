@@ -48,6 +48,36 @@ def test_environment_yml_matches_pyproject() -> None:
     assert _normalise(python)[1] == project["requires-python"]
 
 
+#: Import name -> distribution name, where they differ.
+DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "distributed": "dask"}
+
+
+def test_every_third_party_import_of_the_package_is_declared() -> None:
+    """A module the package imports (at any depth) is a runtime dependency, not a lucky
+    transitive one (jinja2, markupsafe, nbclient and traitlets used to arrive only through
+    nbconvert and papermill)."""
+    import ast
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {_normalise(s)[0] for s in project["dependencies"]}
+    optional = {
+        _normalise(s)[0] for specs in project["optional-dependencies"].values() for s in specs
+    }
+    imported = set()
+    for path in (ROOT / "scalingkit").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    third = {m for m in imported if m not in sys.stdlib_module_names and m not in ("scalingkit",)}
+    needed = {DISTRIBUTIONS.get(m, m).lower().replace("_", "-") for m in third}
+    assert {"jinja2", "markupsafe", "numpy"} <= needed
+    # IPython comes with ipykernel; distributed is dask's, in the optional "distributed" extra
+    missing = needed - declared - optional - {"ipython"}
+    assert missing == set(), f"imported but not declared in pyproject.toml: {sorted(missing)}"
+
+
 def _readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```(?:bash|sh)\n(.*?)```", text, flags=re.S)

@@ -78,7 +78,7 @@ def test_index_page_is_well_formed_escaped_and_shares_the_stylesheet(tmp_path: P
     page = build_index(tmp_path).read_text()
     check_page(page)
     assert EVIL not in page and "failed: &lt;script&gt;" in page
-    assert "href='evil_nb.html'" in page and "evil_nb.ipynb" not in page
+    assert 'href="evil_nb.html"' in page and "evil_nb.ipynb" not in page
     assert (tmp_path / "scorecard.csv").is_file()
 
 
@@ -214,3 +214,51 @@ def test_fit_grid_takes_a_mapping_and_the_same_parser_serves_both() -> None:
     with pytest.raises(FitInputError, match=r"grid: expected name=v1,v2,\.\.\. \(numbers\)"):
         userfit.parse_grid({"a": [float("nan")]})
     assert pd.api.types.is_float(userfit.parse_grid(["a=3"])["a"][0])
+
+
+def test_sweep_page_counts_a_yes_no_quantity_instead_of_a_relative_spread() -> None:
+    points = [
+        grid.SweepPoint((i,), {"x": str(v)}, {"x": v}, f"x={v}") for i, v in enumerate((1.0, 2.0))
+    ]
+    stored = {
+        f"x={v}": {
+            "status": "ok",
+            "error": "",
+            "seconds": 1.0,
+            "results": {
+                "records": [
+                    {"quantity": "holds", "value": v == 1.0, "description": "a claim"},
+                    {"quantity": "slope", "value": v, "description": "a number"},
+                ]
+            },
+        }
+        for v in (1.0, 2.0)
+    }
+    ds = assemble.assemble_dataset("no_such_notebook", {"x": [1.0, 2.0]}, points, stored)
+    ds.attrs.update(
+        notebook="nb", run_mode="quick", fixed="{}", scalingkit_version="0", created="now"
+    )
+    table = sweep_report._sensitivity(ds).set_index("quantity")
+    assert table.loc["holds", "min"] == "true at 1 of 2"
+    assert pd.isna(table.loc["holds", "relative spread"])
+    assert table.loc["slope", "relative spread"] == pytest.approx(1 / 1.5)
+    page = sweep.render_sweep_report(ds, figure_png=None)
+    check_page(page)
+    assert "true at 1 of 2" in page and "within tolerance" in page
+
+
+def test_mathjax_is_installed_once_next_to_the_pages(tmp_path: Path) -> None:
+    dest = pages.install_static(tmp_path)
+    assert dest == tmp_path / "_static" / "mathjax" and (dest / "MathJax.js").is_file()
+    assert (dest / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
+    assert not (dest / "extensions" / "a11y").exists()  # the menu's extensions: not needed
+    marker = dest / "MathJax.js"
+    before = marker.stat().st_mtime_ns
+    assert pages.install_static(tmp_path) == dest and marker.stat().st_mtime_ns == before
+    assert not list((tmp_path / "_static").glob(".*.tmp"))
+    assert pages.mathjax_url("../../_static").startswith("../../_static/mathjax/MathJax.js?")
+
+
+def test_a_sweep_folder_gets_the_mathjax_its_points_reports_load(tmp_path: Path) -> None:
+    sweep_report.write_sweep_outputs(tmp_path / "s", _fake_sweep(error="e"))
+    assert (tmp_path / "s" / "_static" / "mathjax" / "MathJax.js").is_file()

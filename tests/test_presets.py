@@ -13,7 +13,13 @@ from scalingkit.laws import (
     KaplanLaw,
     TranslatedKaplanLaw,
 )
-from scalingkit.workbooks import chinchilla_replication as ch
+from scalingkit.workbooks.chinchilla_replication import reference as ref
+
+#: The authors' 16 starts (Brandfonbrener et al. 2024, curve_fitting.ipynb): a meshgrid of
+#: log A, log B in {5, 10, 15, 20}, log E = 0.5, alpha = beta = 0.4, rows (log A, log B) row-major.
+KAPLAN_STARTS = np.array(
+    [[a, b, 0.5, 0.4, 0.4] for a in (5.0, 10.0, 15.0, 20.0) for b in (5.0, 10.0, 15.0, 20.0)]
+)
 
 
 def test_registry_names_and_lookup():
@@ -33,8 +39,13 @@ def test_chinchilla_preset_is_besiroglus_grid_in_the_notebook_order():
     p = fit.get_preset("chinchilla")
     law = p.make_law()
     assert isinstance(law, ChinchillaLaw)
-    np.testing.assert_array_equal(p.starts(law), ch.paper_grid("full"))  # 4500 starts
-    np.testing.assert_array_equal(p.starts(law, "quick"), ch.paper_grid("quick"))  # 243
+    g = ref.paper_grid()  # (a, b, e, alpha, beta) in the notebook's loop order
+    np.testing.assert_array_equal(p.starts(law), g)  # 4500 starts
+    # quick: every other value of each axis (243 starts), in the same order
+    keep = np.ones(len(g), bool)
+    for j, values in enumerate(([0, 10, 20], [0, 10, 20], [-1, 0, 1], [0, 1, 2], [0, 1, 2])):
+        keep &= np.isin(g[:, j], values)
+    np.testing.assert_array_equal(p.starts(law, "quick"), g[keep])
     assert p.starts(law).shape == (4500, 5) and p.starts(law, "quick").shape == (243, 5)
     assert (p.reduction, p.huber_delta, p.residual, p.loss) == ("sum", 1e-3, "log", "huber")
     assert (p.method, p.bootstrap_method) == ("L-BFGS-B", "BFGS")
@@ -45,8 +56,8 @@ def test_chinchilla_preset_is_besiroglus_grid_in_the_notebook_order():
 def test_kaplan_preset_is_the_authors_16_starts_with_the_workbook_tolerances():
     p = fit.get_preset("kaplan")
     law = p.make_law()
-    np.testing.assert_array_equal(p.starts(law), KaplanLaw.initial_grid())
-    np.testing.assert_array_equal(p.starts(law, "quick"), KaplanLaw.initial_grid())
+    np.testing.assert_array_equal(p.starts(law), KAPLAN_STARTS)
+    np.testing.assert_array_equal(p.starts(law, "quick"), KAPLAN_STARTS)
     assert p.reduction == "mean" and p.tolerances == {"gtol": 1e-10, "ftol": 1e-13}
     opts = p.fit_options()
     assert opts == {
@@ -80,10 +91,20 @@ def test_translated_and_random_start_presets():
     t = fit.get_preset("translated_kaplan")
     law = t.make_law(KaplanLaw.from_natural(A=6.8e7, B=9.3e8, E=2.17, alpha=0.41, beta=0.45))
     assert isinstance(law, TranslatedKaplanLaw) and t.starts(law).shape == (36, 3)
+    # the loss-to-loss workbook's grid: e1 x k x kappa, e1 slowest
+    grid = np.array(
+        [
+            [e, k, q]
+            for e in (-1.0, 0.0, 0.5, 1.0)
+            for k in (-0.5, 0.0, 0.5)
+            for q in (0.8, 1.0, 1.2)
+        ]
+    )
+    np.testing.assert_array_equal(t.starts(law), grid)
     m = fit.get_preset("mixture_additive")
     add = m.make_law(3)
     assert isinstance(add, AdditiveMixtureLaw)
-    np.testing.assert_array_equal(m.starts(add, seed=5), add.random_starts(16, seed=5))
+    np.testing.assert_array_equal(m.starts(add, seed=5), fit.random_starts(add, 16, seed=5))
     assert m.fit_options(add)["bounds"] == add.bounds() and m.maxiter == 1000
     s = fit.get_preset("shukor2025")
     assert (s.residual, s.reduction, s.huber_delta) == ("linear", "mean", 1e-3)
@@ -109,7 +130,7 @@ def test_a_preset_drives_a_fit():
     y = law.predict(theta, X) * np.exp(rng.normal(0, 0.01, 40))
     p = fit.get_preset("kaplan")
     a = fit.fit_multistart(law, X, y, p.starts(law), **p.fit_options())
-    b = fit.fit_multistart(law, X, y, law.initial_grid(), huber_delta=1e-3, reduction="mean",
+    b = fit.fit_multistart(law, X, y, KAPLAN_STARTS, huber_delta=1e-3, reduction="mean",
                            method="L-BFGS-B", gtol=1e-10, ftol=1e-13)  # fmt: skip
     np.testing.assert_array_equal(a.theta, b.theta)
     assert a.converged and a.params["E"] == pytest.approx(2.17, rel=0.05)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
+from notebook_factory import targets_toml, write_targets
 
 from scalingkit import fit
 from scalingkit import reporting as report
@@ -18,7 +20,9 @@ from scalingkit.reporting import recording
 
 
 def _target(comparison: str, paper, tolerance=None, modes=("full",)) -> report.Target:
-    return report.Target("nb", "q", paper, "Table 1", comparison, tolerance, tuple(modes))
+    return report.Target(
+        "nb", "q", paper, "Table 1", comparison, tolerance, tuple(modes), "paper_table"
+    )
 
 
 @pytest.mark.parametrize(
@@ -52,23 +56,23 @@ def test_quick_mode_rows_are_not_compared_unless_listed() -> None:
     ("body", "message"),
     [
         (
-            '[[target]]\nquantity = "a"\nsource = "T1"\ncomparison = "relative"\ntolerance = 0.1\n',
+            '[[target]]\nquantity = "a"\nsource_kind = "paper_table"\nsource = "T1"\ncomparison = "relative"\ntolerance = 0.1\n',
             "missing 'paper_value'",
         ),
         (
-            '[[target]]\nquantity = "a"\npaper_value = 1.0\nsource = "T1"\ncomparison = "close"\n',
+            '[[target]]\nquantity = "a"\npaper_value = 1.0\nsource_kind = "paper_table"\nsource = "T1"\ncomparison = "close"\n',
             "comparison must be one of",
         ),
         (
-            '[[target]]\nquantity = "a"\npaper_value = 1.0\nsource = "T1"\ncomparison = "relative"\n',
+            '[[target]]\nquantity = "a"\npaper_value = 1.0\nsource_kind = "paper_table"\nsource = "T1"\ncomparison = "relative"\n',
             "needs a non-negative 'tolerance'",
         ),
         (
-            '[[target]]\nquantity = "a"\npaper_value = 1.0\nsource = "T1"\ncomparison = "equal"\n',
+            '[[target]]\nquantity = "a"\npaper_value = 1.0\nsource_kind = "paper_table"\nsource = "T1"\ncomparison = "equal"\n',
             "takes a boolean paper_value",
         ),
         (
-            '[[target]]\nquantity = "a"\npaper_value = 1.0\nsource = "T1"\ncomparison = "at_most"\nmodes = ["fast"]\n',
+            '[[target]]\nquantity = "a"\npaper_value = 1.0\nsource_kind = "paper_table"\nsource = "T1"\ncomparison = "at_most"\nmodes = ["fast"]\n',
             "modes must be",
         ),
     ],
@@ -83,23 +87,116 @@ def test_malformed_targets_are_rejected(tmp_path: Path, body: str, message: str)
 
 def test_every_shipped_targets_file_is_valid() -> None:
     files = sorted(report.targets_dir().glob("*/targets.toml"))
-    assert files
+    assert len(files) >= 5
     for path in files:
         targets = report.load_targets(path.parent.name)
         assert targets, f"{path} holds no targets"
-        assert all(t.source.strip() for t in targets)
+        for t in targets:
+            assert t.source_kind in report.SOURCE_KINDS, (path, t.quantity)
+            assert t.source.strip(), (path, t.quantity)
+            assert isinstance(t.verified, bool), (path, t.quantity)
+
+
+def test_no_shipped_source_cites_an_issue_number() -> None:
+    """A source names the paper, the authors' code or our own arithmetic, never a ticket."""
+    cites = re.compile(r"\bissues?\s*#?\s*\d|#\d+\b", re.IGNORECASE)
+    bad = [
+        (path.parent.name, t.quantity, t.source)
+        for path in sorted(report.targets_dir().glob("*/targets.toml"))
+        for t in report.load_targets(path.parent.name)
+        if cites.search(t.source)
+    ]
+    assert bad == []
+    assert cites.search("Sec. 3.2 (as quoted in issue 4)") and cites.search("see #12")
+
+
+def test_synthetic_notebooks_score_known_truth_and_paper_rows_are_marked() -> None:
+    kinds = {t.source_kind for t in report.load_targets("fit_your_own")}
+    assert kinds <= {"known_truth", "sanity"} and "known_truth" in kinds
+    # a value only quoted second-hand is never a verified paper row
+    regmix = [t for t in report.load_targets("data_mixtures") if t.quantity.startswith("regmix")]
+    assert regmix and all(t.source_kind == "paper_table" and not t.verified for t in regmix)
+    assert not any(t.from_paper for t in regmix)
+
+
+TARGET = 'quantity = "a"\npaper_value = 1.0\ncomparison = "at_most"\n'
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('source = "Table 1"\n', "missing 'source_kind' (one of paper_text, paper_table"),
+        (
+            'source_kind = "paper"\nsource = "Table 1"\n',
+            "unknown source_kind 'paper'; valid kinds: paper_text, paper_table, paper_figure, "
+            "authors_code, derived, sanity, known_truth",
+        ),
+        ('source_kind = "derived"\nsource = " "\n', "'source' is empty"),
+        ('source_kind = "derived"\nsource = "ours"\nverified = "no"\n', "'verified' must be"),
+    ],
+)
+def test_source_kind_is_required_and_checked(tmp_path: Path, extra: str, message: str) -> None:
+    path = tmp_path / "nb.toml"
+    path.write_text("[[target]]\n" + TARGET + extra)
+    with pytest.raises(report.TargetsError) as err:
+        report.load_targets("nb", path)
+    text = str(err.value)
+    assert text.startswith(f"{path}: target 0 (a): ") and message in text and "\n" not in text
+
+
+def test_provenance_reaches_the_scorecard_and_the_tally(tmp_path: Path) -> None:
+    path = tmp_path / "nb.toml"
+    rows = [
+        ("p", "paper_table", "true"),
+        ("q", "paper_text", "false"),
+        ("r", "authors_code", "true"),
+        ("s", "known_truth", "true"),
+    ]
+    path.write_text(
+        targets_toml(
+            *(
+                {"quantity": q, "paper_value": 1.0, "comparison": "at_most", "source_kind": k,
+                 "verified": v == "true", "source": "somewhere"}
+                for q, k, v in rows
+            )
+        )
+    )  # fmt: skip
+    targets = report.load_targets("nb", path)
+    assert [(t.source_kind, t.verified, t.from_paper) for t in targets] == [
+        ("paper_table", True, True),
+        ("paper_text", False, False),
+        ("authors_code", True, False),
+        ("known_truth", True, False),
+    ]
+    results = {
+        "mode": "full",
+        "records": [{"quantity": "p", "value": 0.5}, {"quantity": "q", "value": 2.0}],
+    }
+    card = report.scorecard("nb", results, targets)
+    assert card["source_kind"].tolist() == [k for _, k, _ in rows]
+    assert card["verified"].tolist() == [True, False, True, True]
+    assert report.paper_rows(card).tolist() == [True, False, False, False]
+    tally = report.source_tally(card)
+    assert tally.loc["from the papers"].to_dict() == {
+        "not reproduced": 0,
+        "not run": 0,
+        "reproduced": 1,
+        "total": 1,
+    }
+    assert tally.loc["other sources"].to_dict() == {
+        "not reproduced": 1,
+        "not run": 2,
+        "reproduced": 0,
+        "total": 3,
+    }
 
 
 def test_record_save_and_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    targets = tmp_path / "targets"
-    targets.mkdir()
-    (targets / "demo").mkdir()
-    (targets / "demo" / "targets.toml").write_text(
-        '[[target]]\nquantity = "fit.alpha"\npaper_value = 0.35\nsource = "Table 1"\n'
-        'comparison = "relative"\ntolerance = 0.05\nmodes = ["quick", "full"]\n'
-        '[[target]]\nquantity = "fit.beta"\npaper_value = 0.37\nsource = "Table 1"\n'
-        'comparison = "relative"\ntolerance = 0.05\n'
-    )
+    alpha = {"quantity": "fit.alpha", "paper_value": 0.35, "comparison": "relative",
+             "tolerance": 0.05, "modes": ["quick", "full"]}  # fmt: skip
+    beta = {"quantity": "fit.beta", "paper_value": 0.37, "verified": False,
+            "comparison": "relative", "tolerance": 0.05}  # fmt: skip
+    targets = write_targets(tmp_path / "targets", "demo", alpha, beta)
     monkeypatch.setattr(report, "targets_dir", lambda: targets)
     monkeypatch.delenv(report.RESULTS_ENV, raising=False)
     report.start("demo", mode="quick", parameters={"seed": 1})
@@ -203,11 +300,8 @@ def _results(mode: str, status: str = "ok", **values: float) -> dict:
 
 def test_build_scorecard_across_notebooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for package, quantity in (("tour", "n"), ("demo", "fit.alpha"), ("unrun", "x")):
-        (tmp_path / package).mkdir()
-        (tmp_path / package / "targets.toml").write_text(
-            f'[[target]]\nquantity = "{quantity}"\npaper_value = 1.0\nsource = "T1"\n'
-            'comparison = "relative"\ntolerance = 0.1\n'
-        )
+        write_targets(tmp_path, package, {"quantity": quantity, "paper_value": 1.0,
+                      "comparison": "relative", "tolerance": 0.1})  # fmt: skip
     monkeypatch.setattr(report, "targets_dir", lambda: tmp_path)
     results = {
         "00_tour": _results("full", n=1.05),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -15,7 +16,7 @@ import xarray as xr
 
 import scalingkit
 from scalingkit.cli import main as cli_main
-from scalingkit.laws import ChinchillaLaw, KaplanLaw
+from scalingkit.laws import ChinchillaLaw
 from scalingkit.runner import userfit as uf
 from scalingkit.workbooks.fit_your_own import coverage
 
@@ -63,40 +64,32 @@ def test_kaplan_preset_recovers_exact_parameters() -> None:
         assert res.params[name] == pytest.approx(value, rel=1e-5), name
 
 
-@pytest.mark.parametrize(
-    ("law", "params"),
-    [
-        ("chinchilla", TRUTH),
-        ("kaplan", {"A": 6.8e7, "B": 9.3e8, "E": 2.17, "alpha": 0.41, "beta": 0.45}),
-    ],
-)
-def test_compute_optimal_matches_a_numeric_minimum(law: str, params: dict) -> None:
-    model = ChinchillaLaw() if law == "chinchilla" else KaplanLaw()
-    theta = model.from_natural(**params)
-    budgets = np.array([1e18, 1e21, 1e24])
-    got = uf.compute_optimal(law, params, budgets)
-    n = np.geomspace(1e6, 1e14, 40_001)
-    for i, c in enumerate(budgets):
-        loss = model.predict(theta, {"params": n, "tokens": c / (6 * n)})
-        j = int(np.argmin(loss))
-        assert got["n_opt"][i] == pytest.approx(n[j], rel=5e-4)
-        assert got["d_opt"][i] * got["n_opt"][i] * 6 == pytest.approx(c)
-        assert loss[j] - 1e-6 < got["loss_opt"][i] <= loss[j]  # the true minimum
-    # draws broadcast against budgets; draws without an interior optimum give NaN
-    draws = {k: np.array([[v], [v], [v]]) for k, v in params.items()}
-    draws["alpha"] = np.array([[params["alpha"]], [-0.1], [params["alpha"]]])
-    out = uf.compute_optimal(law, draws, budgets[None, :])
-    assert out["n_opt"].shape == (3, 3)
-    assert np.isnan(out["n_opt"][1]).all() and np.allclose(out["n_opt"][0], got["n_opt"])
+def test_presets_are_the_fit_presets_and_only_laws_of_n_and_d_are_offered() -> None:
+    assert uf.USER_LAWS == ("chinchilla", "kaplan")
+    for law in uf.USER_LAWS:
+        assert uf.get_preset(law) is scalingkit.fit.PRESETS[law]
+    assert uf.get_preset("Chinchilla") is scalingkit.fit.PRESETS["chinchilla"]
+    for bad in ("hoffmann", "mixture_additive"):
+        with pytest.raises(uf.FitInputError, match=r"valid laws: chinchilla, kaplan$"):
+            uf.get_preset(bad)
+
+
+def test_quick_start_grid_is_the_presets_quick_grid() -> None:
+    """``start_grid="quick"`` fits from the preset's 243-start grid (every other paper value)."""
+    res = uf.fit_law(_runs(), columns=COLS, start_grid="quick", n_bootstrap=0)
+    assert res.converged and res.n_starts == 243
+    with pytest.raises(uf.FitInputError, match="start_grid: expected 'paper' or 'quick'"):
+        uf.fit_law(_runs(), columns=COLS, start_grid="fast", n_bootstrap=0)
 
 
 def test_allocation_intervals_are_percentiles_over_the_draws() -> None:
     res = uf.fit_law(_runs(), columns=COLS, grid=GRID, n_bootstrap=40, budgets=[1e19, 1e22])
     alloc = res.allocation()
     assert list(alloc["compute"]) == [1e19, 1e22]
+    law = ChinchillaLaw()
     per_draw = np.array(
         [
-            uf.compute_optimal("chinchilla", row._asdict(), alloc["compute"])["tokens_per_param"]
+            law.compute_optimal(row._asdict(), alloc["compute"]).tokens_per_param
             for row in res.samples.itertuples(index=False)
         ]
     )
@@ -105,7 +98,7 @@ def test_allocation_intervals_are_percentiles_over_the_draws() -> None:
     np.testing.assert_allclose(alloc["tokens_per_param_high"], hi, rtol=1e-12)
     assert (alloc["n_draws"] == 40).all()
     assert alloc["tokens_per_param"].tolist() == pytest.approx(
-        uf.compute_optimal("chinchilla", res.params, [1e19, 1e22])["tokens_per_param"].tolist()
+        law.compute_optimal(res.params, [1e19, 1e22]).tokens_per_param.tolist()
     )
 
 
@@ -198,7 +191,8 @@ def test_cli_writes_json_netcdf_and_html_matching_the_api(csv_path: Path, tmp_pa
 
 
 def test_cli_not_converged_exits_1_and_says_so(csv_path: Path, tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(uf.LAW_PRESETS["chinchilla"], "tolerances", {"maxiter": 1})
+    stopped = dataclasses.replace(scalingkit.fit.PRESETS["chinchilla"], maxiter=1)
+    monkeypatch.setitem(scalingkit.fit.PRESETS, "chinchilla", stopped)
     out = tmp_path / "fit"
     code = cli_main(
         ["fit", str(csv_path), "--columns", COLS, "--bootstrap", "5", *GRID_ARGS, "--out", str(out)]
@@ -207,7 +201,7 @@ def test_cli_not_converged_exits_1_and_says_so(csv_path: Path, tmp_path, capsys,
     assert code == 1
     assert "NOT converged" in io_.out and "NOT converged" in io_.err
     saved = json.loads((out / "fit.json").read_text())
-    assert saved["converged"] is False and saved["status"] == "NOT converged"
+    assert saved["converged"] is False and saved["status"] == "not_converged"
     assert "NOT converged" in (out / "report.html").read_text()
     assert xr.open_dataset(io.BytesIO((out / "fit.nc").read_bytes())).attrs["converged"] == 0
 
@@ -222,13 +216,14 @@ BAD_INPUT = {
     "missing column": (
         lambda d: d,
         [],
-        "runs.csv: no column 'params' for params (map it with columns params=NAME); "
-        "available columns: 'N', 'D', 'L'",
+        "runs.csv: missing column(s) 'params'; available columns: 'N', 'D', 'L'; "
+        "map params with columns params=NAME",
     ),
     "misnamed column": (
         lambda d: d,
         ["--columns", "params=n_params,tokens=D,loss=L"],
-        "runs.csv: no column 'n_params' for params",
+        "runs.csv: missing column(s) 'n_params'; available columns: 'N', 'D', 'L'; "
+        "map params with columns params=NAME",
     ),
     "non-numeric value": (
         lambda d: _mutate(d, "L", 4, "abc"),
@@ -258,7 +253,7 @@ BAD_INPUT = {
     "single model size": (
         lambda d: d.assign(N=1e8),
         ["--columns", COLS],
-        "runs.csv: column 'N' (params) has a single value",
+        "runs.csv: column 'N' (params): a single value; the law needs runs at two or more",
     ),
     "unknown law": (
         lambda d: d,

@@ -19,7 +19,8 @@ fetch      :class:`DataStore` (registry + mirror + cache + environment), :func:`
            (the function :func:`fetch` shadows the submodule's name here: import from
            ``scalingkit.data``, or ``from scalingkit.data.fetch import DataStore``)
 validate   the one validation helper and its message shape (``require_columns`` ...)
-loaders    every ``load_*`` of the registry's files
+loaders    every ``load_*`` of the registry's files (and ``MIXTURE_DOMAINS``)
+corpora    the loss-to-loss sweep's corpora, loss names and columns (``data.corpora.CORPORA``)
 datasets   offline real data sets of the pruning workbook (:func:`load_real`)
 """
 
@@ -30,6 +31,7 @@ from ..errors import (
     HashMismatchError,
     UnknownDataKeyError,
 )
+from . import corpora
 from .datasets import REAL_DATASETS, RealData, load_real
 from .fetch import (
     CACHE_DIR_ENV,
@@ -91,6 +93,7 @@ __all__ = [
     "cache_dir",
     "check_values",
     "classify_values",
+    "corpora",
     "csv_line_numbers",
     "data_dir",
     "fetch",

@@ -123,6 +123,11 @@ def _download(entry: RegistryEntry, target: Path) -> None:
     import pooch
 
     target.parent.mkdir(parents=True, exist_ok=True)
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(
+        "WARNING"
+    )  # no "Downloading data from ..." line, e.g. before an offline failure
     try:
         # pooch downloads to a temporary file and moves it in place only if the hash matches.
         pooch.retrieve(
@@ -146,6 +151,8 @@ def _download(entry: RegistryEntry, target: Path) -> None:
             f"{entry.path}: could not download {entry.url} ({type(exc).__name__}); "
             f"offline? set {DATA_DIR_ENV} to a local mirror with the same layout (e.g. ../shared/data)"
         ) from None
+    finally:
+        logger.setLevel(level)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -347,76 +347,30 @@ def require_numeric(
     """
     require_columns(df, columns, source, error=error)
     name = where if where is not None else row_labels(df)
+    rules = {
+        "positive": positive,
+        "finite": finite,
+        "allow_missing": allow_missing,
+        "requirement": requirement,
+        "error": error,
+    }  # the same for every column
     for col in columns:
-        check_values(
-            df[col],
-            source=source,
-            column=col,
-            where=name,
-            positive=positive,
-            finite=finite,
-            allow_missing=allow_missing,
-            requirement=requirement,
-            error=error,
-        )
+        check_values(df[col], source=source, column=col, where=name, **rules)
 
 
-def require_positive(
-    df: pd.DataFrame,
-    columns: Sequence[str],
-    source: str,
-    *,
-    allow_missing: bool = False,
-    where: Where | None = None,
-    error: type[DataValidationError] = DataValidationError,
-) -> None:
+def require_positive(df: pd.DataFrame, columns: Sequence[str], source: str, **options: Any) -> None:
     """Raise unless ``columns`` hold finite, positive numbers (the inputs of a power law).
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        The table to check.
-    columns : sequence of str
-        Columns a power law takes logarithms of.
-    source : str
-        File name or description used in the message.
-    allow_missing : bool
-        If True, NaN is accepted (a run missing that value); infinities and non-positive
-        numbers are still rejected.
-    where : callable, optional
-        Row position -> its name (default :func:`row_labels` of ``df``).
-    error : type
-        Exception class raised.
+    :func:`require_numeric` with ``positive=True`` and :data:`POWER_LAW_REQUIREMENT`;
+    ``options`` are its ``allow_missing`` (NaN accepted: a run missing that value; infinities
+    and non-positive numbers are still rejected), ``where`` and ``error``.
     """
     require_numeric(
-        df,
-        columns,
-        source,
-        positive=True,
-        allow_missing=allow_missing,
-        where=where,
-        requirement=POWER_LAW_REQUIREMENT,
-        error=error,
+        df, columns, source, positive=True, requirement=POWER_LAW_REQUIREMENT, **options
     )
 
 
-def require_finite(
-    df: pd.DataFrame,
-    columns: Sequence[str],
-    source: str,
-    *,
-    allow_missing: bool = False,
-    where: Where | None = None,
-    error: type[DataValidationError] = DataValidationError,
-) -> None:
-    """Raise unless ``columns`` hold finite numbers (any sign); see :func:`require_numeric`."""
-    require_numeric(
-        df,
-        columns,
-        source,
-        finite=True,
-        allow_missing=allow_missing,
-        where=where,
-        requirement="expected finite numbers",
-        error=error,
-    )
+def require_finite(df: pd.DataFrame, columns: Sequence[str], source: str, **options: Any) -> None:
+    """Raise unless ``columns`` hold finite numbers of any sign (:func:`require_numeric` with
+    ``requirement="expected finite numbers"``; ``options`` as for :func:`require_positive`)."""
+    require_numeric(df, columns, source, requirement="expected finite numbers", **options)

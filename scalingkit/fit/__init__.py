@@ -64,11 +64,6 @@ from .result import FitResult, FitStatus
 from .starts import grid_starts, random_starts
 from .stats import LineFit, ols_line, ols_loglog, percentile_bounds, percentile_interval
 
-# Compatibility aliases for names used outside this package before the split; the integration
-# step switches their users to the public names and removes these.
-_Objective = BatchedObjective
-_jsonable = to_jsonable
-
 __all__ = [
     "FTOL_LBFGSB",
     "LOSSES",

@@ -66,10 +66,3 @@ class DataMixingLaw(ScalingLaw):
         lo = np.r_[-1.0, -3.0, np.full(self.k, -3.0)]
         hi = np.r_[1.5, 0.5, np.full(self.k, 3.0)]
         return lo, hi
-
-    def random_starts(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` random initial values in :meth:`start_box`
-        (:func:`scalingkit.fit.random_starts`)."""
-        from ..fit.starts import random_starts
-
-        return random_starts(self, n, seed)

@@ -127,26 +127,6 @@ class KaplanLaw(LogCoefficientLawND):
         J[:, :, 4] = w * (s - p * u)
         return f, J
 
-    @staticmethod
-    def initial_grid(
-        log_a: tuple[float, ...] = (5.0, 10.0, 15.0, 20.0),
-        log_b: tuple[float, ...] = (5.0, 10.0, 15.0, 20.0),
-        log_e: float = 0.5,
-        alpha: float = 0.4,
-        beta: float = 0.4,
-    ) -> np.ndarray:
-        """The authors' 16-start grid, shape (16, 5).
-
-        ``log A, log B ∈ {5, 10, 15, 20}``, ``log E = 0.5``, ``α = β = 0.4``
-        (Brandfonbrener et al. 2024, ``curve_fitting.py``); rows in ``(log A, log B)``
-        row-major order.
-        """
-        ga, gb = np.meshgrid(np.asarray(log_a, float), np.asarray(log_b, float), indexing="ij")
-        n = ga.size
-        return np.column_stack(
-            [ga.ravel(), gb.ravel(), np.full(n, log_e), np.full(n, alpha), np.full(n, beta)]
-        )
-
     def exponents(self, params: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         r"""Exponents of :math:`N_{opt} \propto C^a`, :math:`D_{opt} \propto C^b`.
 

@@ -13,8 +13,7 @@ target domain, with ``k`` training domains and weights ``h`` on the simplex,
         + \frac{(\sum_j b_j h_j)^{p_B}}{D^\beta} + \frac{1}{\sum_j C_j h_j^{\gamma_j}}
 
 :class:`DataMixingLaw` (the fixed-(N, D) baseline of Ye et al. 2024, arXiv 2403.16952, eq. 1:
-``L = c + k exp(sum_j t_j h_j)``) lives in :mod:`scalingkit.laws.data_mixing` and is
-re-exported here.
+``L = c + k exp(sum_j t_j h_j)``) lives in :mod:`scalingkit.laws.data_mixing`.
 
 All three are fitted in log-sum-exp form (positive coefficients as logarithms), so that
 ``log L̂`` and its Jacobian are finite and cheap for any parameter value. ``N`` and ``D`` enter as
@@ -32,9 +31,8 @@ import numpy as np
 
 from . import _grouped
 from ._base import ScalingLaw, as_theta, check_inputs, domain_names, lse_softmax
-from .data_mixing import DataMixingLaw
 
-__all__ = ["AdditiveMixtureLaw", "DataMixingLaw", "JointMixtureLaw", "MixtureLaw"]
+__all__ = ["AdditiveMixtureLaw", "JointMixtureLaw", "MixtureLaw"]
 
 _LOG_H_FLOOR = np.log(1e-12)  # weights are clipped at 1e-12 before taking their logarithm
 
@@ -331,13 +329,6 @@ class AdditiveMixtureLaw(MixtureLaw):
         lo = np.r_[np.log(0.5), -3.0, 0.05, -3.0, 0.05, np.full(k, -2.0), np.full(k, 0.05)]
         hi = np.r_[np.log(3.0), 1.0, 0.8, 1.0, 0.8, np.full(k, 3.0), np.full(k, 1.5)]
         return lo, hi
-
-    def random_starts(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` random initial values in :meth:`start_box`
-        (:func:`scalingkit.fit.random_starts`)."""
-        from ..fit.starts import random_starts
-
-        return random_starts(self, n, seed)
 
     def bounds(self) -> list[tuple[float | None, float | None]]:
         """Box constraints: exponents in [0, 5] (γ in [-1, 5]), coefficients free."""

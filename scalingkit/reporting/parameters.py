@@ -27,9 +27,11 @@ __all__ = [
     "Parameters",
     "check_mode",
     "notebook_parameters",
+    "preset_mode",
     "resolve_mode_defaults",
 ]
 
+#: The modes of every notebook: ``quick`` (CI) and ``full`` (the paper's procedure).
 MODES = ("quick", "full")
 
 
@@ -66,10 +68,19 @@ class Parameters(Mapping[str, Any]):
 
 
 def check_mode(mode: Any, where: str = "notebook") -> str:
-    """Return ``mode`` if it is ``"quick"`` or ``"full"``; raise :class:`ParameterError` if not."""
+    """Return ``mode`` if it is ``"quick"`` or ``"full"``; raise :class:`ParameterError` if not.
+
+    The one check of a notebook's mode (``report.start``, ``scalingkit run --mode``, the
+    workbooks' designs)."""
     if mode not in MODES:
         raise ParameterError(f"{where}: parameter 'mode' must be 'quick' or 'full', got {mode!r}")
     return mode
+
+
+def preset_mode(mode: Any, where: str = "notebook") -> str:
+    """The start grid of a :class:`~scalingkit.fit.LawPreset` in a notebook's ``mode``:
+    ``"paper"`` (the paper's grid) in full mode, ``"quick"`` (its smaller grid) in quick mode."""
+    return "paper" if check_mode(mode, where) == "full" else "quick"
 
 
 def _check_mode_defaults(

@@ -15,12 +15,11 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 
-from .._io import atomic_write_text
+from .._io import atomic_write_text, to_jsonable
 from .parameters import Parameters, notebook_parameters, resolve_mode_defaults
 from .provenance import provenance_dict
 from .scorecard import scorecard
@@ -28,11 +27,13 @@ from .scorecard import scorecard
 __all__ = [
     "RESULTS_ENV",
     "Record",
+    "Verdict",
     "record",
     "record_fit",
     "records",
     "results_dict",
     "save",
+    "session",
     "start",
     "verdict",
 ]
@@ -61,19 +62,19 @@ class _Session:
     parameters_given: dict[str, Any] = field(default_factory=dict)
     started: str | None = None
     records: dict[str, Record] = field(default_factory=dict)
+    # what the notebook displayed through scalingkit.reporting.document
+    declared: dict[str, Any] = field(default_factory=dict)
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    n_tables: int = 0
+    headline: dict[str, Any] | None = None
 
 
 _SESSION = _Session()
 
 
-def _json_scalar(value: Any, name: str) -> float | int | bool:
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value)
-    raise TypeError(f"{name}: expected a number or bool, got {type(value).__name__}")
+def session() -> _Session:
+    """The current notebook's session (for :mod:`scalingkit.reporting.document`)."""
+    return _SESSION
 
 
 def start(
@@ -91,7 +92,9 @@ def start(
     (whatever set them: the cell itself, papermill's injected cell, ``scalingkit run -p``),
     fills each one left at ``None`` from ``mode_defaults`` of the notebook's ``mode``
     (:func:`~scalingkit.reporting.parameters.resolve_mode_defaults`) and stores both the
-    given and the resolved values with the results. Earlier records are forgotten.
+    given and the resolved values with the results. Earlier records are forgotten. Pandas
+    shows long text cells in full from then on (``display.max_colwidth``): a report never
+    truncates a table.
 
     Parameters
     ----------
@@ -128,10 +131,14 @@ def start(
     _SESSION.parameters_given = {k: v for k, v in given.items() if k != "mode"}
     _SESSION.started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     _SESSION.records = {}
+    _SESSION.declared = dict(declared or {})
+    # a report shows whole cells: no "..." in long text columns of displayed tables
+    pd.set_option("display.max_colwidth", None)
+    _SESSION.figures, _SESSION.n_tables, _SESSION.headline = [], 0, None
     return Parameters(resolved)
 
 
-def _require_session(caller: str) -> str:
+def require_session(caller: str) -> str:
     if _SESSION.notebook is None:
         raise RuntimeError(f"report.{caller} called before report.start(notebook)")
     return _SESSION.notebook
@@ -160,8 +167,11 @@ def record(
     description : str
         What the number is, in a few words.
     """
-    _require_session("record")
-    value = _json_scalar(value, quantity)
+    require_session("record")
+    number = None if isinstance(value, str) else to_jsonable(value, allow_nan=True, where=quantity)
+    if not isinstance(number, bool | int | float):
+        raise TypeError(f"{quantity}: expected a number or bool, got {type(value).__name__}")
+    value = number
     unc = None if uncertainty is None else float(uncertainty)
     lo, hi = (None, None) if ci is None else (float(ci[0]), float(ci[1]))
     _SESSION.records[quantity] = Record(quantity, value, unc, lo, hi, description)
@@ -200,7 +210,7 @@ def record_fit(
     se_description : str
         Description of those records (``{name}`` replaced as above).
     """
-    _require_session("record_fit")
+    require_session("record_fit")
     se = result.se or {}
     ci = result.ci or {}
     for name in list(result.params) if names is None else list(names):
@@ -228,11 +238,44 @@ def records() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(Record.__dataclass_fields__))
 
 
-def verdict() -> pd.DataFrame:
-    """The closing table of the current notebook: paper vs ours for every target."""
-    notebook = _require_session("verdict")
+class Verdict(pd.DataFrame):
+    """The verdict: a DataFrame (one row per target, indexed by quantity) that displays itself
+    as the formatted table of :func:`scalingkit.reporting.presentation.verdict_html`, with the
+    notebook's tally above it. Derived frames (``v["status"]``, ``v.loc[...]``) are plain."""
+
+    _metadata: ClassVar[list[str]] = ["run_mode", "run_notebook"]
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def scorecard_rows(self) -> pd.DataFrame:
+        """The rows as a scorecard frame again (``quantity`` a column, ``mode`` and
+        ``notebook`` filled in)."""
+        frame = pd.DataFrame(self).reset_index()
+        return frame.assign(
+            mode=getattr(self, "run_mode", ""), notebook=getattr(self, "run_notebook", "")
+        )
+
+    def _repr_html_(self) -> str:
+        from .presentation import verdict_html
+
+        return verdict_html(self.scorecard_rows())
+
+
+def verdict() -> Verdict:
+    """The closing table of the current notebook: paper vs ours for every target.
+
+    A :class:`Verdict`: the scorecard rows of this notebook only (indexed by quantity; the
+    columns of :data:`~scalingkit.reporting.SCORECARD_COLUMNS` but ``notebook`` and ``mode``),
+    displayed in a notebook as a formatted table with the tally.
+    """
+    notebook = require_session("verdict")
     table = scorecard(notebook, results_dict(include_provenance=False))
-    return table.drop(columns=["notebook", "mode"]).set_index("quantity")
+    out = Verdict(table.drop(columns=["notebook", "mode"]).set_index("quantity"))
+    out.run_mode = _SESSION.mode or ""
+    out.run_notebook = notebook
+    return out
 
 
 def results_dict(include_provenance: bool = True) -> dict[str, Any]:
@@ -245,20 +288,13 @@ def results_dict(include_provenance: bool = True) -> dict[str, Any]:
         "started": _SESSION.started,
         "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "records": [asdict(r) for r in _SESSION.records.values()],
+        "figures": list(_SESSION.figures),
     }
+    if _SESSION.headline is not None:
+        out["headline"] = dict(_SESSION.headline)
     if include_provenance:
         out["provenance"] = provenance_dict()
     return out
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, set | frozenset):
-        return list(obj)
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
 def save(path: str | os.PathLike[str] | None = None) -> Path | None:
@@ -268,11 +304,20 @@ def save(path: str | os.PathLike[str] | None = None) -> Path | None:
     ----------
     path : path-like, optional
         Destination; defaults to ``$SCALINGKIT_RESULTS_FILE``, which ``scalingkit run`` sets.
-        With neither (an interactive session), nothing is written and ``None`` is returned.
+
+    Returns
+    -------
+    Path or None
+        The file written when ``path`` was given. ``None`` otherwise, so that the last line
+        of a notebook displays nothing: under ``scalingkit run`` the file is a scratch copy
+        that the runner moves next to the report (``<stem>.results.json``), and in an
+        interactive session nothing is written.
     """
-    _require_session("save")
+    require_session("save")
     dest = path if path is not None else os.environ.get(RESULTS_ENV)
     if not dest:
         return None
-    text = json.dumps(results_dict(), indent=2, default=_json_default, allow_nan=True)
-    return atomic_write_text(dest, text + "\n")
+    results = to_jsonable(results_dict(), allow_nan=True, where="results")
+    text = json.dumps(results, indent=2, allow_nan=True)
+    written = atomic_write_text(dest, text + "\n")
+    return written if path is not None else None

@@ -11,9 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from .targets import Target, compare, load_targets, workbook_package
+from .targets import PAPER_KINDS, Target, compare, load_targets, workbook_package
 
-__all__ = ["SCORECARD_COLUMNS", "build_scorecard", "scorecard"]
+__all__ = ["SCORECARD_COLUMNS", "build_scorecard", "paper_rows", "scorecard", "source_tally"]
 
 #: Columns of a scorecard, in order.
 SCORECARD_COLUMNS = (
@@ -21,6 +21,8 @@ SCORECARD_COLUMNS = (
     "quantity",
     "description",
     "paper_value",
+    "source_kind",
+    "verified",
     "source",
     "our_value",
     "uncertainty",
@@ -59,6 +61,8 @@ def scorecard(
                 "quantity": t.quantity,
                 "description": t.description or (rec or {}).get("description", ""),
                 "paper_value": t.paper_value,
+                "source_kind": t.source_kind,
+                "verified": t.verified,
                 "source": t.source,
                 "our_value": value,
                 "uncertainty": None if rec is None else rec.get("uncertainty"),
@@ -108,3 +112,28 @@ def build_scorecard(
     if not frames:
         return pd.DataFrame(columns=list(SCORECARD_COLUMNS))
     return pd.concat(frames, ignore_index=True)
+
+
+def paper_rows(card: pd.DataFrame) -> pd.Series:
+    """Which scorecard rows are the papers' own numbers: a ``paper_*`` source kind and
+    ``verified`` (a value only quoted second-hand is not a paper row)."""
+    return card["source_kind"].isin(PAPER_KINDS) & card["verified"].astype(bool)
+
+
+def source_tally(card: pd.DataFrame) -> pd.DataFrame:
+    """Status counts of a scorecard, rows from the papers apart from the rest.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``"from the papers"``, ``"other sources"`` (see :func:`paper_rows`), one column
+        per status, and ``total``.
+    """
+    group = paper_rows(card).map({True: "from the papers", False: "other sources"})
+    counts = pd.crosstab(group, card["status"]) if len(card) else pd.DataFrame()
+    counts = counts.reindex(["from the papers", "other sources"], fill_value=0)
+    counts["total"] = counts.sum(axis=1)
+    counts = counts.astype(int)
+    counts.index.name = None
+    counts.columns.name = None
+    return counts

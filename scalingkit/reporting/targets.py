@@ -1,8 +1,24 @@
 """Paper targets: each workbook's ``targets.toml`` and the rule comparing our value with one.
 
-A *target* is a number read in a paper (or the authors' code), with its source and the tolerance
-for calling it reproduced. Targets live only in ``scalingkit/workbooks/<package>/targets.toml``
-and are only ever compared against; they never flow into a computed result.
+A *target* is a reference number with its provenance and the tolerance for calling it
+reproduced. Targets live only in ``scalingkit/workbooks/<package>/targets.toml`` and are only
+ever compared against; they never flow into a computed result.
+
+Every entry says what kind of source its value comes from (``source_kind``, one of
+:data:`SOURCE_KINDS`), exactly where (``source``: table, section, page, or repository + file +
+cell), and whether it was read there (``verified``, default true; ``false`` when only a
+secondary quote of it was found, so it is never passed off as the paper's)::
+
+    [[target]]
+    quantity = "fit.alpha"          # the key the notebook records
+    paper_value = 0.3478            # a number, or a bool with comparison "equal"
+    source_kind = "paper_table"     # see SOURCE_KINDS
+    source = "Besiroglu et al. 2024, Table 1"
+    verified = false                # optional, default true
+    comparison = "relative"         # see COMPARISONS
+    tolerance = 0.01                # for "relative" and "absolute"
+    modes = ["quick", "full"]       # optional, default ["full"]
+    description = "α, grid fit"     # optional
 """
 
 from __future__ import annotations
@@ -14,9 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import TargetsError
+from .parameters import MODES
 
 __all__ = [
     "COMPARISONS",
+    "PAPER_KINDS",
+    "SOURCE_KINDS",
     "STATUS_NOT_COMPARED",
     "STATUS_NOT_REPRODUCED",
     "STATUS_NOT_RUN",
@@ -31,6 +50,27 @@ __all__ = [
 ]
 
 COMPARISONS = ("relative", "absolute", "at_most", "at_least", "equal")
+
+#: Where a target's value comes from:
+#:
+#: ``paper_text``    a number or claim in the paper's prose (abstract, a section);
+#: ``paper_table``   a table of the paper;
+#: ``paper_figure``  read off one of the paper's plots;
+#: ``authors_code``  output of the authors' public code or notebook at a pinned commit;
+#: ``derived``       computed by us from the paper's (or the authors') published numbers;
+#: ``sanity``        a level we chose (not a number from the paper);
+#: ``known_truth``   the truth behind synthetic data.
+SOURCE_KINDS = (
+    "paper_text",
+    "paper_table",
+    "paper_figure",
+    "authors_code",
+    "derived",
+    "sanity",
+    "known_truth",
+)
+#: The kinds that are the paper's own numbers (tallied apart from the rest when verified).
+PAPER_KINDS = ("paper_text", "paper_table", "paper_figure")
 STATUS_REPRODUCED = "reproduced"
 STATUS_NOT_REPRODUCED = "not reproduced"
 STATUS_NOT_RUN = "not run"
@@ -39,7 +79,11 @@ STATUS_NOT_COMPARED = "not compared (quick mode)"
 
 @dataclass(frozen=True)
 class Target:
-    """A paper's number with its source and the tolerance for calling it reproduced."""
+    """A reference number with its provenance and the tolerance for calling it reproduced.
+
+    ``source_kind`` is one of :data:`SOURCE_KINDS`, ``source`` the exact place, ``verified``
+    False when the value could not be read in that (primary) source.
+    """
 
     notebook: str
     quantity: str
@@ -48,7 +92,15 @@ class Target:
     comparison: str
     tolerance: float | None
     modes: tuple[str, ...]
+    source_kind: str
     description: str = ""
+    verified: bool = True
+
+    @property
+    def from_paper(self) -> bool:
+        """A verified value from the paper itself (``paper_*`` kind, ``verified``): what the
+        index tallies as a paper row."""
+        return self.source_kind in PAPER_KINDS and self.verified
 
     def tolerance_text(self) -> str:
         """Human-readable tolerance, e.g. ``"±1%"`` or ``"≤ paper"``."""
@@ -97,9 +149,20 @@ def load_targets(notebook: str, path: str | os.PathLike[str] | None = None) -> l
     seen: set[str] = set()
     for i, item in enumerate(raw.get("target", [])):
         where = f"{path}: target {i} ({item.get('quantity', '?')})"
-        for key in ("quantity", "paper_value", "source", "comparison"):
+        for key in ("quantity", "paper_value", "source_kind", "source", "comparison"):
             if key not in item:
-                raise TargetsError(f"{where}: missing '{key}'")
+                hint = f" (one of {', '.join(SOURCE_KINDS)})" if key == "source_kind" else ""
+                raise TargetsError(f"{where}: missing '{key}'{hint}")
+        kind = item["source_kind"]
+        if kind not in SOURCE_KINDS:
+            raise TargetsError(
+                f"{where}: unknown source_kind {kind!r}; valid kinds: {', '.join(SOURCE_KINDS)}"
+            )
+        if not str(item["source"]).strip():
+            raise TargetsError(f"{where}: 'source' is empty; name the exact place")
+        verified = item.get("verified", True)
+        if not isinstance(verified, bool):
+            raise TargetsError(f"{where}: 'verified' must be true or false, got {verified!r}")
         comparison = item["comparison"]
         if comparison not in COMPARISONS:
             raise TargetsError(f"{where}: comparison must be one of {', '.join(COMPARISONS)}")
@@ -111,8 +174,8 @@ def load_targets(notebook: str, path: str | os.PathLike[str] | None = None) -> l
         if comparison == "equal" and not isinstance(item["paper_value"], bool):
             raise TargetsError(f"{where}: comparison 'equal' takes a boolean paper_value")
         modes = tuple(item.get("modes", ["full"]))
-        if not set(modes) <= {"quick", "full"}:
-            raise TargetsError(f"{where}: modes must be a subset of ['quick', 'full']")
+        if not set(modes) <= set(MODES):
+            raise TargetsError(f"{where}: modes must be a subset of {list(MODES)}")
         if item["quantity"] in seen:
             raise TargetsError(f"{where}: duplicate quantity")
         seen.add(item["quantity"])
@@ -126,6 +189,8 @@ def load_targets(notebook: str, path: str | os.PathLike[str] | None = None) -> l
                 tolerance=None if tol is None else float(tol),
                 modes=modes,
                 description=str(item.get("description", "")),
+                source_kind=kind,
+                verified=verified,
             )
         )
     return out

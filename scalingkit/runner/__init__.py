@@ -3,6 +3,7 @@
 Modules (where the notebooks are: :mod:`scalingkit.notebooks`),
 :mod:`~scalingkit.runner.parameters` (the ``parameters`` cell and typed overrides),
 :mod:`~scalingkit.runner.execute` (papermill runs and their reports),
+:mod:`~scalingkit.runner.render` (a notebook's HTML report),
 :mod:`~scalingkit.runner.index` (``index.html`` and ``scorecard.csv``),
 :mod:`~scalingkit.runner.refresh` (maintainers: stored outputs),
 :mod:`~scalingkit.runner.pages` (the template layer of every HTML page),
@@ -14,18 +15,16 @@ Subpackages: :mod:`scalingkit.runner.sweep` (``scalingkit sweep``) and
 
 from ..notebooks import discover_notebooks, notebooks_dir
 from .execute import KERNEL_NAME, RunOutcome, run_notebooks
-from .index import SCORECARD_COLUMNS, build_index, build_scorecard
+from .index import build_index
 from .parameters import ParameterError, coerce_parameter, read_parameters, resolve_parameters
 from .refresh import CHECK_MARKER, refresh_notebook
 
 __all__ = [
     "CHECK_MARKER",
     "KERNEL_NAME",
-    "SCORECARD_COLUMNS",
     "ParameterError",
     "RunOutcome",
     "build_index",
-    "build_scorecard",
     "coerce_parameter",
     "discover_notebooks",
     "notebooks_dir",

@@ -1,10 +1,24 @@
-"""``index.html`` and ``scorecard.csv`` of a reports folder, from its ``*.results.json`` files."""
+"""``index.html`` and ``scorecard.csv`` of a reports folder, from its ``*.results.json`` files.
+
+The index is one card per notebook, in reading order (``00_data_tour`` first, then the
+workbooks): its title, status, mode and wall time, its tally, its headline figure (see
+:func:`scalingkit.reporting.figure`) and links to its report, executed notebook and results. A
+notebook without results in the folder is listed as "not run in this report folder"; its targets
+are not. Above the cards, a global tally keeps the targets read in the papers (source kind
+``paper_*``, verified) apart from the rest (the authors' code, derived values, sanity checks,
+known truths, anything unverified), and never counts a quick-mode row as reproduced. Below them,
+each run notebook's verdict table (:func:`scalingkit.reporting.presentation.verdict_html`).
+
+``scorecard.csv`` holds the same rows for scripts: the columns of
+:data:`scalingkit.reporting.SCORECARD_COLUMNS` (with each target's ``source_kind`` and
+``verified``).
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,33 +26,25 @@ import pandas as pd
 
 from .. import reporting as report
 from .._io import atomic_write_many
-from ..notebooks import notebook_stems
-from .formatting import fmt
-from .pages import render_page
+from ..notebooks import notebook_stems, notebooks_dir
+from ..reporting.catalog import read_title
+from ..reporting.presentation import is_paper_sourced, tally, verdict_html
+from .pages import STATIC_DIR, Markup, mathjax_url, render_page
 
-__all__ = ["SCORECARD_COLUMNS", "build_index", "build_scorecard", "load_results"]
+__all__ = ["build_index", "load_results", "scorecard_frame"]
 
-SCORECARD_COLUMNS = [
-    "notebook",
-    "quantity",
-    "paper_value",
-    "source",
-    "our_value",
-    "uncertainty",
-    "tolerance",
-    "status",
-    "mode",
-]
+#: Scorecard columns written when the targets record them.
 
 
 def load_results(out: Path) -> dict[str, dict[str, Any]]:
     """Stem -> results dict of every ``*.results.json`` in ``out`` (unreadable: failed)."""
     results = {}
     for p in sorted(out.glob("*.results.json")):
+        stem = p.name.removesuffix(".results.json")
         try:
-            results[p.name.removesuffix(".results.json")] = json.loads(p.read_text())
+            results[stem] = json.loads(p.read_text())
         except json.JSONDecodeError:
-            results[p.name.removesuffix(".results.json")] = {
+            results[stem] = {
                 "status": "failed",
                 "error": f"{p.name}: unreadable results file",
                 "records": [],
@@ -46,79 +52,85 @@ def load_results(out: Path) -> dict[str, dict[str, Any]]:
     return results
 
 
-def build_scorecard(
-    out: Path,
-    notebooks: Iterable[str] | None = None,
-    results: Mapping[str, dict[str, Any]] | None = None,
-) -> pd.DataFrame:
-    """Scorecard across notebooks: every target of every known notebook, run or not.
-
-    ``results`` (stem -> results dict) defaults to the ``*.results.json`` files in ``out``.
-    """
-    results = load_results(out) if results is None else results
-    known = set(notebooks) if notebooks is not None else set()
-    known |= {p.parent.name for p in report.targets_dir().glob("*/targets.toml")}
-    known |= set(results)
-    frames = []
-    for stem in sorted(known):
-        res = results.get(stem)
-        if res is not None and res.get("status") == "failed":
-            res = None  # a failed notebook's numbers are not reported as ours
-        frames.append(report.scorecard(stem, res))
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return pd.DataFrame(columns=[*SCORECARD_COLUMNS, "description", "ci_low", "ci_high"])
-    return pd.concat(frames, ignore_index=True)
+def scorecard_frame(results: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """The scorecard of the notebooks that have results (run, or failed: then "not run"),
+    from :func:`scalingkit.reporting.build_scorecard`, notebooks in reading order."""
+    card = report.build_scorecard(results, list(results))
+    card = card[card["notebook"].isin(list(results))].reset_index(drop=True)
+    return card[list(report.SCORECARD_COLUMNS)]
 
 
-def _notebook_rows(out: Path, results: Mapping[str, dict[str, Any]], stems: Iterable[str]):
-    rows = []
-    for stem in sorted(set(results) | set(stems)):
-        res = results.get(stem)
-        row: dict[str, Any] = {"stem": stem, "results": res}
-        if res is not None:
-            status = res.get("status", "ok")
-            row["css"] = "ok" if status == "ok" else "failed"
-            row["label"] = status if status == "ok" else f"failed: {res.get('error', '')}"
-            row["links"] = [
-                (name, f"{stem}{suffix}")
-                for name, suffix in (
-                    ("html", ".html"),
-                    ("ipynb", ".ipynb"),
-                    ("results", ".results.json"),
-                )
-                if (out / f"{stem}{suffix}").is_file()
-            ]
-        rows.append(row)
-    return rows
+def _title(stem: str, res: Mapping[str, Any] | None) -> str:
+    if res and res.get("title"):
+        return str(res["title"])
+    try:
+        path = notebooks_dir() / f"{stem}.ipynb"
+    except FileNotFoundError:
+        return stem
+    return (read_title(path) if path.is_file() else None) or stem
 
 
-def _uncertainty_text(row: Any) -> str:
-    """``± u``, ``[lo, hi]`` or ``± u [lo, hi]`` (empty when neither was recorded)."""
-    unc = fmt(row.uncertainty)
-    if row.ci_low is not None and row.ci_high is not None and row.ci_low == row.ci_low:
-        ci = f"[{fmt(row.ci_low)}, {fmt(row.ci_high)}]"
-        return f"{'± ' + unc + ' ' if unc else ''}{ci}"
-    return f"± {unc}" if unc else ""
-
-
-def _scorecard_rows(card: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {
-            "notebook": row.notebook,
-            "quantity": row.quantity,
-            "description": row.description or "",
-            "paper_value": row.paper_value,
-            "source": row.source,
-            "our_value": row.our_value,
-            "uncertainty": _uncertainty_text(row),
-            "tolerance": row.tolerance,
-            "status": row.status,
-            "css": row.status.split(" (")[0].replace(" ", "-"),
-            "mode": row.mode,
-        }
-        for row in card.itertuples(index=False)
+def _card(number: int, stem: str, res: Mapping[str, Any] | None, out: Path, rows) -> dict:
+    card: dict[str, Any] = {
+        "number": number,
+        "stem": stem,
+        "title": _title(stem, res),
+        "headline": None,
+        "links": [],
+    }
+    if res is None:
+        card["state"] = "not-run"
+        return card
+    status = res.get("status", "ok")
+    card["state"] = "ok" if status == "ok" else "failed"
+    card["error"] = res.get("error", "")
+    card["mode"] = res.get("mode") or ""
+    card["seconds"] = res.get("seconds")
+    card["finished"] = str(res.get("finished", "")).replace("T", " ").replace("+00:00", " UTC")
+    card["links"] = [
+        (name, f"{stem}{suffix}")
+        for name, suffix in (
+            ("report", ".html"),
+            ("notebook", ".ipynb"),
+            ("results", ".results.json"),
+        )
+        if (out / f"{stem}{suffix}").is_file()
     ]
+    card["tally"] = tally(rows).text() if len(rows) else "No targets."
+    head = res.get("headline")
+    if head and head.get("png") and status == "ok":
+        card["headline"] = {
+            "png": head["png"],
+            "caption": f"Figure {head.get('number', '')}. {_first_sentence(head.get('caption', ''))}",
+            "href": f"{stem}.html#fig-{head.get('label', '')}",
+        }
+    return card
+
+
+def _first_sentence(text: str) -> str:
+    """The caption's first sentence (what the figure shows; the report has the rest)."""
+    for i, ch in enumerate(text):
+        if ch == "." and text[i + 1 : i + 2] in (" ", "\n", "") and text.count("$", 0, i) % 2 == 0:
+            return text[: i + 1]
+    return text
+
+
+def _global_tally(card: pd.DataFrame) -> dict[str, Any]:
+    if card.empty:
+        return {"has_rows": False}
+    rows = card.to_dict("records")
+    has_kinds = "source_kind" in card.columns
+    paper = [r for r in rows if is_paper_sourced(r)]
+    other = [r for r in rows if not is_paper_sourced(r)]
+    modes = sorted({str(r.get("mode") or "") for r in rows} - {""})
+    return {
+        "has_rows": True,
+        "has_kinds": has_kinds,
+        "paper": tally(paper).text() if paper else "none in this folder.",
+        "other": tally(other).text() if other else "none.",
+        "all": tally(rows).text(),
+        "quick": "quick" in modes,
+    }
 
 
 def build_index(out_dir: str | os.PathLike[str]) -> Path:
@@ -128,22 +140,38 @@ def build_index(out_dir: str | os.PathLike[str]) -> Path:
     """
     out = Path(out_dir)
     results = load_results(out)
-    stems = notebook_stems()
-    card = build_scorecard(out, stems, results)
+    stems = sorted(set(notebook_stems()) | set(results))
+    card = scorecard_frame(results)
+    cards, sections = [], []
+    for number, stem in enumerate(stems, start=1):
+        rows = card[card["notebook"] == stem]
+        cards.append(_card(number, stem, results.get(stem), out, rows))
+        if stem in results:
+            sections.append(
+                {
+                    "number": number,
+                    "stem": stem,
+                    "title": cards[-1]["title"],
+                    "table": Markup(verdict_html(rows, style=False)) if len(rows) else None,
+                }
+            )
     sweeps = [  # written by `scalingkit sweep` with its default output folder
         (page.parent.name, page.relative_to(out).as_posix())
         for page in sorted(out.glob("sweeps/*/sweep.html"))
     ]
+    has_mathjax = (out / STATIC_DIR / "mathjax" / "MathJax.js").is_file()
     page = render_page(
         "index.html.j2",
-        notebooks=_notebook_rows(out, results, stems),
-        scorecard=_scorecard_rows(card),
-        status_counts=list(card["status"].value_counts().items()) if not card.empty else [],
+        mathjax=mathjax_url() if has_mathjax else None,
+        cards=cards,
+        sections=sections,
+        totals=_global_tally(card),
+        n_run=len(results),
         sweeps=sweeps,
     )
     atomic_write_many(
         {
-            out / "scorecard.csv": card[SCORECARD_COLUMNS].to_csv(index=False),
+            out / "scorecard.csv": card.to_csv(index=False),
             out / "index.html": page,
         }
     )

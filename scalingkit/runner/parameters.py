@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import ParameterError
 from ..notebooks import parameters_cell, read_parameters
+from ..reporting.parameters import check_mode
 
 __all__ = [
     "ParameterError",
@@ -23,9 +24,6 @@ __all__ = [
     "read_parameters",
     "resolve_parameters",
 ]
-
-MODES = ("quick", "full")
-
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -103,16 +101,13 @@ def resolve_parameters(
             raise ParameterError(
                 f"{path.stem}: has no 'mode' parameter; cannot run with --mode {mode}"
             )
-        if mode not in MODES:
-            raise ParameterError(f"--mode: expected 'quick' or 'full', got {mode!r}")
-        resolved["mode"] = mode
+        resolved["mode"] = check_mode(mode, path.stem)
     for name, raw in overrides.items():
         if name not in defaults:
             known = ", ".join(defaults) or "none"
             raise ParameterError(f"{path.stem}: unknown parameter '{name}' (known: {known})")
         resolved[name] = coerce_parameter(path.stem, name, raw, defaults[name])
-    if resolved.get("mode", "quick") not in MODES:
-        raise ParameterError(f"{path.stem}: parameter 'mode' must be 'quick' or 'full'")
+    check_mode(resolved.get("mode", "quick"), path.stem)
     return resolved
 
 

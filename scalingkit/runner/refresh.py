@@ -10,7 +10,7 @@ import nbformat
 
 from .. import reporting as report
 from .._io import atomic_write_bytes
-from .execute import KERNEL_NAME
+from .execute import KERNEL_NAME, kernel_manager_class
 from .parameters import parameters_cell
 
 __all__ = ["CHECK_MARKER", "refresh_notebook"]
@@ -29,11 +29,18 @@ def refresh_notebook(path: str | os.PathLike[str], timeout: int = 1800) -> Path:
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
     parameters_cell(nb, path)
-    with tempfile.TemporaryDirectory(prefix="scalingkit-refresh-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="scalingkit-") as tmp:
         env_backup = os.environ.pop(report.RESULTS_ENV, None)
+        manager = kernel_manager_class(Path(tmp))
+        extra = {} if manager is None else {"kernel_manager_class": manager}
+        extra["shutdown_kernel"] = "immediate"
         try:
             NotebookClient(
-                nb, timeout=timeout, kernel_name=KERNEL_NAME, resources={"metadata": {"path": tmp}}
+                nb,
+                timeout=timeout,
+                kernel_name=KERNEL_NAME,
+                resources={"metadata": {"path": tmp}},
+                **extra,
             ).execute()
         finally:
             if env_backup is not None:

@@ -49,8 +49,15 @@ def execute_point(
         src.parent.mkdir()
         src.write_text(notebook_text, encoding="utf-8")
         out = Path(tmp) / "out"
-        outcome = run_notebooks(
-            [src], out_dir=out, mode=mode, overrides=overrides, progress=False, log=io.StringIO()
+        outcome = run_notebooks(  # the report lands in points/<point>/ of the sweep folder
+            [src],
+            out_dir=out,
+            mode=mode,
+            overrides=overrides,
+            progress=False,
+            log=io.StringIO(),
+            static_url="../../_static",
+            index_url="../../sweep.html",
         )[0]
 
         def read(p: Path | None) -> str | None:

@@ -21,6 +21,24 @@ def _number(value) -> str:
     return fmt(value, bools=None)
 
 
+def _sensitivity(ds) -> pd.DataFrame:
+    """The sensitivity table for the page: a yes/no quantity shows at how many points it held
+    (a range or relative spread of true/false means nothing); "reproduced" becomes "within
+    tolerance", which in quick mode is agreement at quick settings, not a reproduction."""
+    table = sensitivity_table(ds).astype({"min": object, "median": object, "max": object})
+    kinds = dict(zip(ds["quantity"].values.tolist(), ds["kind"].values.tolist(), strict=True))
+    ok = ds["status"] == "ok"
+    for i, name in enumerate(table["quantity"]):
+        if kinds.get(name) != "bool":
+            continue
+        values = ds["value"].sel(quantity=name).where(ok).values
+        values = values[np.isfinite(values)]
+        held = f"true at {int((values != 0).sum())} of {values.size}"
+        table.loc[i, ["min", "median", "max"]] = [held, "", ""]
+        table.loc[i, "relative spread"] = np.nan
+    return table.rename(columns={"reproduced": "within tolerance"})
+
+
 def render_sweep_report(ds, figure_png: bytes | None) -> str:
     """The sweep's HTML report (self-contained: the figure is embedded)."""
     dims = list(ds["status"].dims)
@@ -38,7 +56,7 @@ def render_sweep_report(ds, figure_png: bytes | None) -> str:
     sensitivity = None
     if ds.sizes.get("quantity", 0):
         sensitivity = frame_html(
-            sensitivity_table(ds), index=False, float_format=_number, escape=True
+            _sensitivity(ds), index=False, float_format=_number, escape=True, na_rep=""
         )
     # the report column holds links; every other text cell is escaped here
     links = table.copy()
@@ -68,8 +86,13 @@ def render_sweep_report(ds, figure_png: bytes | None) -> str:
 
 
 def write_sweep_outputs(folder: Path, ds) -> list[Path]:
-    """Build every output file in memory, then write them together (none half-written)."""
+    """Build every output file in memory, then write them together (none half-written).
+
+    The points' reports (``points/<point>/<stem>.html``) load MathJax from the sweep folder's
+    ``_static/``, installed here (:func:`scalingkit.runner.pages.install_static`).
+    """
     from ...plots import figure_png
+    from ..pages import install_static
     from .figures import sweep_facets
 
     fig = sweep_facets(ds)
@@ -82,4 +105,6 @@ def write_sweep_outputs(folder: Path, ds) -> list[Path]:
     }
     if png:
         files[folder / "sweep.png"] = png
-    return atomic_write_many(files)
+    written = atomic_write_many(files)
+    install_static(folder)
+    return written

@@ -1,6 +1,6 @@
 """Figures of a user's fit (``scalingkit fit``, ``notebooks/fit_your_own.ipynb``).
 
-Each function takes frames built by :class:`scalingkit.userfit.UserFitResult`
+Each function takes frames built by :class:`scalingkit.runner.userfit.UserFitResult`
 (``predictions()``, ``curves()``, ``frontier()``, bootstrap ``samples``) and returns the
 matplotlib ``Figure``; nothing of substance is computed here. The axes are spaced with fixed
 ``subplots_adjust`` values rather than ``tight_layout`` (a full extra draw per figure; the
@@ -117,28 +117,13 @@ def plot_bootstrap(
     """Pair plot of bootstrap draws of the natural parameters (A, B as log10).
 
     ``marks`` (label -> parameters) are drawn as diamonds / vertical lines. At most
-    ``max_points`` draws are plotted (a fixed random subset; all are used by the statistics).
+    ``max_points`` draws are plotted (a fixed random subset; all are used by the statistics);
+    see :func:`scalingkit.plots.bootstrap_pairplot`.
     """
-    cols = [c for c in ("A", "B", "E", "alpha", "beta") if c in samples.columns]
-
-    def view(frame: pd.DataFrame) -> pd.DataFrame:
-        out = pd.DataFrame(index=frame.index)
-        for c in cols:
-            v = frame[c].astype(float)
-            out[f"log10 {c}" if c in _LOG_PARAMS else c] = np.log10(v) if c in _LOG_PARAMS else v
-        return out
-
-    data = view(samples.loc[np.all(np.isfinite(samples[cols].to_numpy(float)), axis=1)])
-    if len(data) > max_points:
-        data = data.sample(n=max_points, random_state=seed)
-    shown = None
-    if marks:
-        shown = {
-            label: view(pd.DataFrame({c: [p[c]] for c in cols})).iloc[0].to_dict()
-            for label, p in marks.items()
-        }
     title = f"bootstrap distribution of the parameters ({len(samples)} refits)"
-    return bootstrap_pairplot(data, shown, title)
+    return bootstrap_pairplot(
+        samples, marks, log_params=_LOG_PARAMS, max_points=max_points, seed=seed, title=title
+    )
 
 
 def plot_frontier(

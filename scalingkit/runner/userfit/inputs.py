@@ -1,119 +1,53 @@
 """Reading a user's runs: a CSV file or a DataFrame, validated into ``params``, ``tokens``,
 ``loss`` and ``compute`` columns.
 
-Every problem raises :class:`~scalingkit.errors.FitInputError` with one line naming the file,
-the column and, for a bad value, the CSV line number (the header is line 1) or DataFrame row.
+Every problem raises :class:`~scalingkit.errors.FitInputError` with one line of the shape of
+:mod:`scalingkit.data.validate`, naming the file, the column and, for a bad value, the CSV line
+number (the header is line 1) or DataFrame row.
 """
 
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
 import io
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ...data.validate import (
+    Where,
+    check_values,
+    line_labels,
+    require_columns,
+    row_labels,
+    validation_error,
+)
 from ...errors import FitInputError
-from .options import parse_columns
-from .presets import get_preset
+from .options import get_preset, parse_columns
 
 __all__ = ["read_runs", "read_table", "validate_runs"]
 
-# Strings pandas reads as "not available"; we call such a cell a missing value.
-_NA_STRINGS = frozenset(
-    s.lower()
-    for s in (
-        "",
-        "#N/A",
-        "#N/A N/A",
-        "#NA",
-        "-1.#IND",
-        "-1.#QNAN",
-        "-NaN",
-        "-nan",
-        "1.#IND",
-        "1.#QNAN",
-        "<NA>",
-        "N/A",
-        "NA",
-        "NULL",
-        "NaN",
-        "None",
-        "n/a",
-        "nan",
-        "null",
-    )
-)
 
-
-def _csv_line_numbers(path: Path, n_rows: int) -> np.ndarray:
-    """First line number (header = line 1) of each data record, as pandas reads them.
-
-    Blank lines are skipped (as pandas does); records spanning several lines count from their
-    first line. Falls back to ``row + 2`` if the file cannot be re-read consistently.
-    """
-    lines: list[int] = []
-    try:
-        with open(path, newline="", encoding="utf-8", errors="replace") as fh:
-            reader = csv.reader(fh)
-            prev = 0
-            for rec in reader:
-                start, prev = prev + 1, reader.line_num
-                if rec:
-                    lines.append(start)
-    except (OSError, csv.Error):
-        lines = []
-    if len(lines) == n_rows + 1:
-        return np.asarray(lines[1:])
-    return np.arange(n_rows) + 2
-
-
-def _classify(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Float values of a column and a per-row problem ('' when the value is fine)."""
-    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-        values = col.to_numpy(dtype=float)
-        text = np.array([repr(float(v)) for v in values], dtype=object)
-        missing = np.isnan(values)
-        nonnum = np.zeros(values.shape, dtype=bool)
-    else:
-        text = col.astype(str).str.strip().to_numpy(dtype=object)
-        missing = col.isna().to_numpy() | np.array([t.lower() in _NA_STRINGS for t in text])
-        values = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(dtype=float)
-        nonnum = ~missing & np.isnan(values)
-        if pd.api.types.is_bool_dtype(col):
-            nonnum[:] = True
-    problem = np.full(values.shape, "", dtype=object)
-    with np.errstate(invalid="ignore"):
-        nonpos = np.isfinite(values) & (values <= 0)
-    inf = np.isinf(values)
-    problem[nonpos] = [f"non-positive value {t}" for t in text[nonpos]]
-    problem[inf] = [f"non-finite value {t}" for t in text[inf]]
-    problem[nonnum] = [f"non-numeric value {t[:40]!r}" for t in text[nonnum]]
-    problem[missing] = "missing value"
-    return values, problem
-
-
-def _missing_column(source: str, role: str, name: str, available: Sequence[str]) -> FitInputError:
-    avail = ", ".join(repr(c) for c in available) or "none"
-    close = difflib.get_close_matches(name, [str(c) for c in available], n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+def _require_column(raw: pd.DataFrame, source: str, role: str, name: str) -> None:
+    """The column mapped to ``role`` exists, or an error with the mapping hint (and the closest
+    available name)."""
     alt = ", or flops=NAME to derive D = C/(6N)" if role == "tokens" else ""
-    return FitInputError(
-        f"{source}: no column {name!r} for {role} (map it with columns {role}=NAME{alt}); "
-        f"available columns: {avail}{hint}"
-    )
+    close = difflib.get_close_matches(name, [str(c) for c in raw.columns], n=1, cutoff=0.6)
+    hint = f"map {role} with columns {role}=NAME{alt}"
+    if close:
+        hint += f"; did you mean {close[0]!r}?"
+    require_columns(raw, [name], source, hint=hint, error=FitInputError)
 
 
 def validate_runs(
     raw: pd.DataFrame,
     columns: Mapping[str, str],
     source: str,
-    where: Callable[[int], str],
+    where: Where,
     n_params: int,
     law: str,
 ) -> pd.DataFrame:
@@ -123,42 +57,33 @@ def validate_runs(
     a CSV, ``row label`` of a DataFrame); ``n_params`` is the law's number of parameters (the
     minimum number of runs).
     """
-    available = [str(c) for c in raw.columns]
     for role, name in columns.items():
-        if name not in raw.columns:
-            raise _missing_column(source, role, name, available)
-    values: dict[str, np.ndarray] = {}
-    for role, name in columns.items():
-        vals, problem = _classify(raw[name])
-        bad = np.flatnonzero(problem != "")
-        if bad.size:
-            i = int(bad[0])
-            more = ""
-            if bad.size > 1:
-                kind, _ = where(int(bad[1])).split(" ", 1)
-                rest = ", ".join(where(int(j)).split(" ", 1)[1] for j in bad[1:4])
-                more = (
-                    f" ({bad.size - 1} more bad {kind}{'s' if bad.size > 2 else ''}: "
-                    f"{rest}{', …' if bad.size > 4 else ''})"
-                )
-            raise FitInputError(
-                f"{source}: column {name!r} ({role}), {where(i)}: {problem[i]}{more}; "
-                "a power law needs finite values > 0"
-            )
-        values[role] = vals
+        _require_column(raw, source, role, name)
+    values = {
+        role: check_values(
+            raw[name], source=source, column=name, role=role, where=where, error=FitInputError
+        )
+        for role, name in columns.items()
+    }
     n = len(raw)
     if n < n_params:
-        raise FitInputError(
-            f"{source}: {n} run{'s' if n != 1 else ''}, but the {law} law has {n_params} "
-            f"parameters; need at least {n_params} runs"
+        raise validation_error(
+            source,
+            f"{n} run{'s' if n != 1 else ''}, but the {law} law has {n_params} parameters",
+            requirement=f"need at least {n_params} runs",
+            error=FitInputError,
         )
     N = values["params"]
     D = values["tokens"] if "tokens" in values else values["flops"] / (6.0 * N)
     for role, arr in (("params", N), ("tokens" if "tokens" in values else "flops", D)):
         if np.unique(arr).size < 2:
-            raise FitInputError(
-                f"{source}: column {columns[role]!r} ({role}) has a single value; the law "
-                "needs runs at two or more values of N and of D"
+            raise validation_error(
+                source,
+                "a single value",
+                column=columns[role],
+                role=role,
+                requirement="the law needs runs at two or more values of N and of D",
+                error=FitInputError,
             )
     return pd.DataFrame(
         {"params": N, "tokens": D, "loss": values["loss"], "compute": 6.0 * N * D},
@@ -168,11 +93,10 @@ def validate_runs(
 
 def read_table(
     data: pd.DataFrame | str | os.PathLike[str],
-) -> tuple[pd.DataFrame, str, Callable[[int], str], str | None]:
+) -> tuple[pd.DataFrame, str, Where, str | None]:
     """The raw table, its name for messages, a row -> 'line k' function, and its sha256."""
     if isinstance(data, pd.DataFrame):
-        labels = data.index
-        return data, "DataFrame", lambda i: f"row {labels[i]!r}", None
+        return data, "DataFrame", row_labels(data), None
     if not isinstance(data, str | os.PathLike):
         raise FitInputError(f"data: expected a DataFrame or a CSV path, got {type(data).__name__}")
     path = Path(data)
@@ -180,17 +104,18 @@ def read_table(
     try:
         blob = path.read_bytes()
     except FileNotFoundError:
-        raise FitInputError(f"{source}: file not found") from None
+        raise validation_error(source, "file not found", error=FitInputError) from None
     except (IsADirectoryError, PermissionError) as exc:
-        raise FitInputError(f"{source}: cannot read ({exc.strerror})") from None
+        raise validation_error(
+            source, f"cannot read ({exc.strerror})", error=FitInputError
+        ) from None
     try:
         raw = pd.read_csv(io.BytesIO(blob), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         msg = " ".join(str(exc).split())
-        raise FitInputError(f"{source}: not a readable CSV ({msg})") from None
+        raise validation_error(source, f"not a readable CSV ({msg})", error=FitInputError) from None
     raw.columns = [str(c).strip() for c in raw.columns]
-    lines = _csv_line_numbers(path, len(raw))
-    return raw, source, lambda i: f"line {int(lines[i])}", hashlib.sha256(blob).hexdigest()
+    return raw, source, line_labels(path, len(raw)), hashlib.sha256(blob).hexdigest()
 
 
 def read_runs(
@@ -220,7 +145,7 @@ def read_runs(
     FitInputError
         One line naming the file, the column and the CSV line (or DataFrame row).
     """
-    n_params = get_preset(law)["law"]().n_params
+    preset = get_preset(law)
     cols = parse_columns(columns)
     raw, source, where, _ = read_table(data)
-    return validate_runs(raw, cols, source, where, n_params, law)
+    return validate_runs(raw, cols, source, where, preset.make_law().n_params, preset.name)

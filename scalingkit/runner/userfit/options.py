@@ -1,6 +1,6 @@
-"""The options of ``scalingkit fit`` and :func:`~scalingkit.runner.userfit.fit_law`: column
-mapping, initial-grid overrides, compute budgets and the fit's settings, each checked with a
-one-line :class:`~scalingkit.errors.FitInputError` naming the option."""
+"""The options of ``scalingkit fit`` and :func:`~scalingkit.runner.userfit.fit_law`: the law
+preset, column mapping, initial-grid overrides, compute budgets and the fit's settings, each
+checked with a one-line :class:`~scalingkit.errors.FitInputError` naming the option."""
 
 from __future__ import annotations
 
@@ -11,14 +11,17 @@ from typing import Any
 
 import numpy as np
 
+from ... import fit
 from ...errors import FitInputError
 from .. import gridspec
 
 __all__ = [
     "COLUMN_ROLES",
     "DEFAULT_COLUMNS",
+    "USER_LAWS",
     "check_fit_settings",
     "default_budgets",
+    "get_preset",
     "parse_budgets",
     "parse_columns",
     "parse_grid",
@@ -28,6 +31,21 @@ __all__ = [
 COLUMN_ROLES = ("params", "tokens", "flops", "loss")
 #: Column names used for roles the user does not map.
 DEFAULT_COLUMNS = {"params": "params", "tokens": "tokens", "loss": "loss"}
+#: The presets of :mod:`scalingkit.fit.presets` a user's runs can be fitted with: laws of N and
+#: D alone that own a closed-form compute-optimal allocation.
+USER_LAWS = ("chinchilla", "kaplan")
+
+
+def get_preset(law: str) -> fit.LawPreset:
+    """The :class:`~scalingkit.fit.LawPreset` called ``law`` (one of :data:`USER_LAWS`), or a
+    :class:`FitInputError` naming the valid ones."""
+    try:
+        preset = fit.get_preset(law)
+    except ValueError:
+        preset = None
+    if preset is None or preset.name not in USER_LAWS:
+        raise FitInputError(f"law: unknown law {law!r}; valid laws: {', '.join(USER_LAWS)}")
+    return preset
 
 
 def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:

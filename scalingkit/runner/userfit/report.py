@@ -119,7 +119,7 @@ def _convergence_view(result: UserFitResult) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "value": [
-                result.status,
+                result.fit_status.label,
                 f"{result.objective:.6g} ({result.reduction} of Huber, δ = {result.huber_delta:g})",
                 f"{result.n_converged} / {result.n_starts}",
                 result.method,

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..._io import to_jsonable
 from ..._version import __version__
-from ...fit import FitResult
+from ...fit import FitResult, percentile_interval
 from ..formatting import fmt
-from .allocation import compute_optimal
 from .options import parse_budgets
 
 __all__ = ["LEVEL", "UserFitResult"]
@@ -67,21 +67,21 @@ class UserFitResult(FitResult):
         """
         C = self.budgets if budgets is None else parse_budgets(budgets)
         C = np.asarray(C, float)
-        est = compute_optimal(self.preset, self.params, C)
+        est = self.law.compute_optimal(self.params, C)
         out = pd.DataFrame({"compute": C})
         draws = None
         if self.bootstrap is not None:
             nat = self.bootstrap.natural
             keep = np.all(np.isfinite(self.bootstrap.samples), axis=1)
-            sp = {k: nat[k].to_numpy()[keep][:, None] for k in ("A", "B", "E", "alpha", "beta")}
-            draws = compute_optimal(self.preset, sp, C[None, :])
-        q = [50.0 * (1.0 - level), 50.0 * (1.0 + level)]
+            sp = {k: nat[k].to_numpy()[keep][:, None] for k in self.law.natural_names}
+            if keep.any():
+                draws = self.law.compute_optimal(sp, C[None, :])
         for k in ("n_opt", "d_opt", "tokens_per_param", "loss_opt"):
             out[k] = est[k]
-            if draws is not None and draws[k].shape[0] > 0:
-                with np.errstate(all="ignore"):
-                    lo, hi = np.nanpercentile(draws[k], q, axis=0)
-                out[f"{k}_low"], out[f"{k}_high"] = lo, hi
+            if draws is not None:
+                out[f"{k}_low"], out[f"{k}_high"] = percentile_interval(
+                    draws[k], level, omit_nan=True
+                )
             else:
                 out[f"{k}_low"] = out[f"{k}_high"] = np.nan
         out["n_draws"] = 0 if draws is None else np.isfinite(draws["n_opt"]).sum(axis=0)
@@ -120,19 +120,16 @@ class UserFitResult(FitResult):
         return self.allocation(C, level=level)
 
     # ---- summaries ------------------------------------------------------------------------
-    @property
-    def status(self) -> str:
-        """``"converged"`` or ``"NOT converged"``."""
-        return "converged" if self.converged else "NOT converged"
-
     def columns_text(self) -> str:
         """The column mapping as ``params=N,tokens=D,loss=L``."""
         return ",".join(f"{k}={v}" for k, v in self.columns.items())
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe summary: the fit, its data source, intervals and the allocation."""
-        from ...fit import _jsonable
+        """JSON-safe summary: the fit, its data source, intervals and the allocation.
 
+        ``status`` is the :class:`~scalingkit.fit.FitStatus` value (``"converged"``,
+        ``"not_converged"`` or ``"failed"``), as in :meth:`FitResult.to_dict`.
+        """
         d = super().to_dict()
         alloc = self.allocation()
         d.update(
@@ -140,7 +137,6 @@ class UserFitResult(FitResult):
                 "law": self.preset,
                 "formula": self.formula,
                 "citation": self.citation,
-                "status": self.status,
                 "source": self.source,
                 "source_sha256": self.source_sha256,
                 "columns": dict(self.columns),
@@ -162,7 +158,7 @@ class UserFitResult(FitResult):
                 "scalingkit_version": __version__,
             }
         )
-        out = _jsonable(d)
+        out = to_jsonable(d, where="UserFitResult")
         json.dumps(out)
         return out
 
@@ -194,7 +190,7 @@ class UserFitResult(FitResult):
         attrs = {
             "law": self.preset,
             "formula": self.formula,
-            "status": self.status,
+            "status": self.fit_status.value,
             "converged": int(self.converged),
             "objective": float(self.objective),
             "message": self.message,
@@ -223,7 +219,7 @@ class UserFitResult(FitResult):
             f"{self.preset}: {self.formula}, fitted to {len(self.runs)} runs from {self.source} "
             f"(columns {self.columns_text()})",
             f"Huber δ={self.huber_delta:g} on log loss ({self.reduction}); {self.n_converged}/"
-            f"{self.n_starts} starts converged; best start: {self.status}",
+            f"{self.n_starts} starts converged; best start: {self.fit_status.label}",
         ]
         if not self.converged:
             lines.append(f"WARNING: the fit is NOT converged: {self.message}")

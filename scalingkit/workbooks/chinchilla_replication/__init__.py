@@ -2,9 +2,9 @@
 
 Modules
 -------
-approach3    data selection, the paper's starts, the multi-start Huber fit, its robustness
+approach3    data selection, the preset's starts, the multi-start Huber fit, its robustness
 hoffmann     Hoffmann et al.'s published fit and the tests of it against the data
-allocation   the compute-optimal allocation implied by a fit
+allocation   the tokens per parameter implied by a fit (the law's own compute-optimal allocation)
 approach2    Hoffmann's isoFLOP-parabola estimate on the same runs
 reference    a one-start-at-a-time reference implementation (for the benchmarks)
 figures      the notebook's figures (imported on first use)
@@ -18,20 +18,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .allocation import (
-    CHINCHILLA_BUDGET,
-    exponent_a,
-    frontier_frame,
-    optimal_allocation,
-    tokens_per_parameter,
-    tokens_per_parameter_summary,
-)
+from .allocation import CHINCHILLA_BUDGET, frontier_frame, tokens_per_parameter_summary
 from .approach2 import ISOFLOP_BUDGETS, approach2, isoflop_bins
 from .approach3 import (
+    PRESET,
     drop_highest_loss,
     fit_approach3,
     law_inputs,
-    paper_grid,
     prediction_frame,
     robustness_table,
     theta_of,
@@ -54,10 +47,10 @@ __all__ = [
     "HOFFMANN_UNROUNDED",
     "ISOFLOP_BUDGETS",
     "MODE_DEFAULTS",
+    "PRESET",
     "approach2",
     "drop_highest_loss",
     "experiments_needed",
-    "exponent_a",
     "fit_approach3",
     "fit_huber_likelihood",
     "frontier_frame",
@@ -65,12 +58,9 @@ __all__ = [
     "isoflop_bins",
     "law_inputs",
     "likelihood_ratio_test",
-    "optimal_allocation",
-    "paper_grid",
     "prediction_frame",
     "robustness_table",
     "theta_of",
-    "tokens_per_parameter",
     "tokens_per_parameter_summary",
     "wald_test",
 ]

@@ -1,9 +1,11 @@
 r"""Compute-optimal allocation implied by a Chinchilla-form fit (Hoffmann et al. 2022, eq. 4).
 
 Minimising ``L = E + A/N^α + B/D^β`` under ``C = 6 N D`` gives ``N_opt ∝ C^a``,
-``D_opt ∝ C^b`` with ``a = β/(α+β)``; Besiroglu et al. (2024, arXiv 2404.10102, Sec. 4) compare
-the tokens per parameter this implies at Chinchilla's budget with Hoffmann's and with the rule
-of thumb of 20.
+``D_opt ∝ C^b`` with ``a = β/(α+β)`` (the law's own
+:meth:`~scalingkit.laws.ChinchillaLaw.compute_optimal` and
+:meth:`~scalingkit.laws.ChinchillaLaw.exponents`); Besiroglu et al. (2024, arXiv 2404.10102,
+Sec. 4) compare the tokens per parameter this implies at Chinchilla's budget with Hoffmann's and
+with the rule of thumb of 20.
 """
 
 from __future__ import annotations
@@ -14,53 +16,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...fit import percentile_interval
 from ...laws import ChinchillaLaw
 from .hoffmann import HOFFMANN_ROUNDED, HOFFMANN_UNROUNDED
 
-__all__ = [
-    "CHINCHILLA_BUDGET",
-    "exponent_a",
-    "frontier_frame",
-    "optimal_allocation",
-    "tokens_per_parameter",
-    "tokens_per_parameter_summary",
-]
+__all__ = ["CHINCHILLA_BUDGET", "frontier_frame", "tokens_per_parameter_summary"]
 
 #: Chinchilla's training compute, FLOP (70B parameters x 1.4T tokens x 6 ≈ 5.76e23).
 CHINCHILLA_BUDGET = 5.76e23
 
-
-def _nat(params: Mapping[str, Any]) -> tuple[np.ndarray, ...]:
-    return tuple(np.asarray(params[k], float) for k in ("A", "B", "E", "alpha", "beta"))
+_LAW = ChinchillaLaw()
 
 
-def exponent_a(params: Mapping[str, Any]) -> np.ndarray:
-    """Exponent ``a = β / (α + β)`` of ``N_opt ∝ C^a`` (Hoffmann et al. 2022, eq. 4)."""
-    _, _, _, al, be = _nat(params)
-    return be / (al + be)
-
-
-def optimal_allocation(params: Mapping[str, Any], compute: Any) -> tuple[np.ndarray, np.ndarray]:
-    r"""Compute-optimal ``N_opt(C)``, ``D_opt(C)`` under ``C = 6 N D``.
-
-    .. math:: N_{opt} = G (C/6)^{a},\; D_{opt} = G^{-1} (C/6)^{b},\;
-              G = \Big(\frac{\alpha A}{\beta B}\Big)^{1/(\alpha+\beta)},\;
-              a = \frac{\beta}{\alpha+\beta},\; b = \frac{\alpha}{\alpha+\beta}
-
-    (Hoffmann et al. 2022, arXiv 2203.15556, eq. 4). Parameters may be arrays (e.g. bootstrap
-    samples); they broadcast against ``compute``.
-    """
-    A, B, _, al, be = _nat(params)
-    C = np.asarray(compute, float)
-    G = (al * A / (be * B)) ** (1.0 / (al + be))
-    a = be / (al + be)
-    return G * (C / 6.0) ** a, (C / 6.0) ** (1.0 - a) / G
-
-
-def tokens_per_parameter(params: Mapping[str, Any], compute: Any = CHINCHILLA_BUDGET) -> np.ndarray:
-    """``D_opt / N_opt`` at ``compute`` FLOP (see :func:`optimal_allocation`)."""
-    n, d = optimal_allocation(params, compute)
-    return d / n
+def _draws(samples: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Bootstrap draws of the natural parameters as ``(B, 1)`` columns (against budgets)."""
+    return {k: samples[k].to_numpy(float)[:, None] for k in _LAW.natural_names}
 
 
 def tokens_per_parameter_summary(
@@ -82,7 +52,7 @@ def tokens_per_parameter_summary(
     compute : float
         Budget in FLOP (default Chinchilla's).
     level : float
-        Level of the percentile interval.
+        Level of the percentile interval (draws without an interior optimum left out).
     rule_of_thumb : float
         Tokens per parameter of the rule of thumb tested against the interval.
 
@@ -94,18 +64,21 @@ def tokens_per_parameter_summary(
         unrounded fits), ``contains_rule_of_thumb``, ``hoffmann_outside`` (both Hoffmann
         ratios outside our interval).
     """
-    hoff_unrounded = ChinchillaLaw().natural(HOFFMANN_UNROUNDED)
-    tpp = float(tokens_per_parameter(params, compute))
-    q = [50 * (1 - level), 50 * (1 + level)]
-    lo, hi = np.percentile(tokens_per_parameter(samples, compute), q)
-    rounded = float(tokens_per_parameter(HOFFMANN_ROUNDED, compute))
-    unrounded = float(tokens_per_parameter(hoff_unrounded, compute))
-    n_opt, d_opt = optimal_allocation(params, compute)
+    ours = _LAW.compute_optimal(params, compute)
+    lo, hi = percentile_interval(
+        _LAW.compute_optimal(_draws(samples), compute).tokens_per_param[:, 0],
+        level,
+        omit_nan=True,
+    )
+    rounded = float(_LAW.compute_optimal(HOFFMANN_ROUNDED, compute).tokens_per_param)
+    unrounded = float(
+        _LAW.compute_optimal(_LAW.natural(HOFFMANN_UNROUNDED), compute).tokens_per_param
+    )
     return {
-        "n_opt": float(n_opt),
-        "d_opt": float(d_opt),
-        "ours": tpp,
-        "ci": (float(lo), float(hi)),
+        "n_opt": float(ours.n_opt),
+        "d_opt": float(ours.d_opt),
+        "ours": float(ours.tokens_per_param),
+        "ci": (lo, hi),
         "hoffmann_rounded": rounded,
         "hoffmann_unrounded": unrounded,
         "contains_rule_of_thumb": bool(lo <= rule_of_thumb <= hi),
@@ -128,17 +101,21 @@ def frontier_frame(
     C = np.asarray(compute, float)
     parts = []
     for label, p in fits.items():
-        n, d = optimal_allocation(p, C)
+        a = _LAW.compute_optimal(p, C)
         part = pd.DataFrame(
-            {"fit": label, "compute": C, "n_opt": n, "d_opt": d, "tokens_per_param": d / n}
+            {
+                "fit": label,
+                "compute": C,
+                "n_opt": a.n_opt,
+                "d_opt": a.d_opt,
+                "tokens_per_param": a.tokens_per_param,
+            }
         )
         if samples is not None and label == samples_label:
-            sp = {k: samples[k].to_numpy()[:, None] for k in ("A", "B", "E", "alpha", "beta")}
-            ns, ds = optimal_allocation(sp, C[None, :])
-            q = [50 * (1 - level), 50 * (1 + level)]
-            part["n_opt_lo"], part["n_opt_hi"] = np.percentile(ns, q, axis=0)
-            part["tokens_per_param_lo"], part["tokens_per_param_hi"] = np.percentile(
-                ds / ns, q, axis=0
-            )
+            draws = _LAW.compute_optimal(_draws(samples), C[None, :])
+            for key in ("n_opt", "tokens_per_param"):
+                part[f"{key}_lo"], part[f"{key}_hi"] = percentile_interval(
+                    draws[key], level, omit_nan=True
+                )
         parts.append(part)
     return pd.concat(parts, ignore_index=True)

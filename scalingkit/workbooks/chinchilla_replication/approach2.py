@@ -13,6 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...data import require_columns
+from ...fit import bootstrap_weights, ols_line, percentile_interval
+
 __all__ = ["ISOFLOP_BUDGETS", "approach2", "isoflop_bins"]
 
 #: The isoFLOP budgets of Hoffmann et al.'s Figure 3 (FLOP).
@@ -27,8 +30,7 @@ def isoflop_bins(
     Returns a copy of ``df`` with columns ``budget`` (the nominal budget, FLOP) and ``bin``
     (its index; -1 when the run lies in no bin).
     """
-    if "flops" not in df.columns:
-        raise ValueError("isoflop_bins: frame lacks column 'flops'")
+    require_columns(df, ["flops"], "isoflop_bins")
     lc = np.log10(df["flops"].to_numpy(float))
     centers = np.log10(np.asarray(budgets, float))
     dist = np.abs(lc[:, None] - centers[None, :])
@@ -72,10 +74,12 @@ def approach2(
     Runs are binned by compute (:func:`isoflop_bins`); in each bin with at least ``min_points``
     runs a parabola of loss in ``log10 N`` gives ``N_opt`` at its vertex (Hoffmann et al. 2022,
     Sec. 3.2); then ``log10 N_opt = const + a log10 C`` by least squares over bins, with ``C`` the
-    geometric mean compute of the bin. A bin counts only when its parabola opens upward and its
-    vertex lies within the bin's range of ``N``. The interval comes from resampling runs with
-    replacement within each bin (``n_bootstrap`` times, legacy ``RandomState(seed)``); a
-    resample in which a bin fails drops that bin from its regression.
+    geometric mean compute of the bin (:func:`scalingkit.fit.ols_line`). A bin counts only when
+    its parabola opens upward and its vertex lies within the bin's range of ``N``. The interval
+    comes from resampling runs with replacement within each bin (``n_bootstrap`` times, one
+    legacy ``RandomState(seed)`` stream continued bin after bin,
+    :func:`scalingkit.fit.bootstrap_weights`); a resample in which a bin fails drops that bin
+    from its regression.
 
     Returns
     -------
@@ -107,9 +111,7 @@ def approach2(
             }
         )
         if m >= min_points and n_bootstrap:
-            idx = np.stack([rs.choice(m, size=m, replace=True) for _ in range(n_bootstrap)])
-            W = np.stack([np.bincount(i, minlength=m) for i in idx]).astype(float)
-            vb, cb = _parabola_vertices(u, loss, W)
+            vb, cb = _parabola_vertices(u, loss, bootstrap_weights(m, n_bootstrap, rs))
             vert_b.append(vb + logn.mean())
             valid_b.append((cb > 0) & (vb >= u.min()) & (vb <= u.max()))
             lc_b.append(lc)
@@ -117,30 +119,22 @@ def approach2(
     used = table[table["used"]]
     if len(used) < 2:
         raise ValueError(f"approach2: only {len(used)} usable isoFLOP bins; need at least 2")
-    slope, intercept = np.polyfit(used["log10_compute"], np.log10(used["n_opt"]), 1)
+    line = ols_line(used["log10_compute"].to_numpy(float), np.log10(used["n_opt"].to_numpy(float)))
     out: dict[str, Any] = {
-        "a": float(slope),
-        "intercept": float(intercept),
+        "a": line.slope,
+        "intercept": line.intercept,
         "bins": table,
         "n_bins": len(used),
         "n_used": int(used["n_runs"].sum()),
         "n_unbinned": int((b["bin"] == -1).sum()),
     }
     if n_bootstrap and vert_b:
+        # one regression per resample over the bins whose parabola it kept (0/1 weights)
         Vb = np.stack(vert_b, axis=1)  # (B, bins)
         Mk = np.stack(valid_b, axis=1).astype(float)
-        x = np.asarray(lc_b)[None, :]
-        n = Mk.sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xm = (Mk * x).sum(1) / n
-            ym = (Mk * np.where(Mk > 0, Vb, 0.0)).sum(1) / n
-            sxy = (Mk * (x - xm[:, None]) * (np.where(Mk > 0, Vb, 0.0) - ym[:, None])).sum(1)
-            sxx = (Mk * (x - xm[:, None]) ** 2).sum(1)
-            samples = np.where(n >= 2, sxy / sxx, np.nan)
+        samples = ols_line(np.asarray(lc_b)[None, :], Vb, weights=Mk).slope
         fin = samples[np.isfinite(samples)]
         out["samples"] = samples
-        out["ci"] = tuple(
-            float(v) for v in np.percentile(fin, [50 * (1 - level), 50 * (1 + level)])
-        )
+        out["ci"] = percentile_interval(fin, level)
         out["se"] = float(np.std(fin, ddof=1))
     return out

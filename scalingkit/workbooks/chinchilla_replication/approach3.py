@@ -1,8 +1,11 @@
-r"""Approach 3 as Besiroglu et al. (2024) re-fit it: the data selection, the paper's starts, the
-multi-start Huber fit with its bootstrap, and the robustness of that fit.
+r"""Approach 3 as Besiroglu et al. (2024) re-fit it: the data selection, the multi-start Huber
+fit with its bootstrap, and the robustness of that fit.
 
 Besiroglu, Erdil, Barnett & You (2024), arXiv 2404.10102, re-fit Hoffmann et al.'s (2022,
-arXiv 2203.15556) Approach 3 to the runs they re-extracted from Hoffmann's Figure 4.
+arXiv 2203.15556) Approach 3 to the runs they re-extracted from Hoffmann's Figure 4. The starts
+are the ``chinchilla`` preset's (:data:`PRESET`, :func:`scalingkit.fit.get_preset`): their
+4500-point grid in their notebook's loop order, or its 243-point quick grid
+(``PRESET.starts(law, scalingkit.reporting.preset_mode(mode))``).
 """
 
 from __future__ import annotations
@@ -15,21 +18,28 @@ import numpy as np
 import pandas as pd
 
 from ... import fit
+from ...data import require_columns
 from ...laws import ChinchillaLaw
-from .allocation import CHINCHILLA_BUDGET, exponent_a, tokens_per_parameter
+from .allocation import CHINCHILLA_BUDGET
 from .hoffmann import HOFFMANN_UNROUNDED
 
 __all__ = [
+    "PRESET",
     "drop_highest_loss",
     "fit_approach3",
     "law_inputs",
-    "paper_grid",
     "prediction_frame",
     "robustness_table",
     "theta_of",
 ]
 
 _LAW = ChinchillaLaw()
+
+#: Besiroglu et al.'s fitting protocol (:mod:`scalingkit.fit.presets`): the starts
+#: (``PRESET.starts(law, "paper")``: 4500 in their notebook's loop order
+#: ``product(alpha, beta, e, a, b)``; ``"quick"``: every other value of each axis, 243), the
+#: objective and the methods.
+PRESET = fit.get_preset("chinchilla")
 
 
 def drop_highest_loss(df: pd.DataFrame, n_drop: int = 5, column: str = "loss") -> pd.DataFrame:
@@ -38,8 +48,7 @@ def drop_highest_loss(df: pd.DataFrame, n_drop: int = 5, column: str = "loss") -
     Keeps the rows whose loss is strictly below the ``n_drop``-th highest loss, exactly as the
     authors' notebook selects them; ``n_drop=0`` keeps everything.
     """
-    if column not in df.columns:
-        raise ValueError(f"drop_highest_loss: column {column!r} not in frame ({list(df.columns)})")
+    require_columns(df, [column], "drop_highest_loss")
     if not 0 <= n_drop < len(df):
         raise ValueError(f"n_drop: expected 0 <= n_drop < {len(df)}, got {n_drop}")
     if n_drop == 0:
@@ -50,33 +59,9 @@ def drop_highest_loss(df: pd.DataFrame, n_drop: int = 5, column: str = "loss") -
 
 def law_inputs(df: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """``X = {"params": N, "tokens": D}`` and ``y = loss`` from a :func:`load_chinchilla` frame."""
-    missing = [c for c in ("params", "tokens", "loss") if c not in df.columns]
-    if missing:
-        raise ValueError(f"law_inputs: frame lacks columns {missing}")
+    require_columns(df, ["params", "tokens", "loss"], "law_inputs")
     X = {"params": df["params"].to_numpy(float), "tokens": df["tokens"].to_numpy(float)}
     return X, df["loss"].to_numpy(float)
-
-
-def paper_grid(mode: str = "full") -> np.ndarray:
-    """Initial values ``(a, b, e, alpha, beta)`` of the multi-start fit.
-
-    ``"full"``: Besiroglu et al.'s grid, α, β ∈ {0, 0.5, …, 2}, e ∈ {−1, −0.5, …, 1},
-    a, b ∈ {0, 5, …, 25}: 4500 starts in the notebook's loop order
-    ``product(alpha, beta, e, a, b)``. ``"quick"``: every other value of each axis
-    (α, β ∈ {0, 1, 2}, e ∈ {−1, 0, 1}, a, b ∈ {0, 10, 20}: 243 starts).
-    """
-    axes = {
-        "alpha": np.arange(0, 2.5, 0.5),
-        "beta": np.arange(0, 2.5, 0.5),
-        "e": np.arange(-1, 1.5, 0.5),
-        "a": np.arange(0, 30, 5),
-        "b": np.arange(0, 30, 5),
-    }
-    if mode == "quick":
-        axes = {k: v[::2] for k, v in axes.items()}
-    elif mode != "full":
-        raise ValueError(f"mode: expected 'quick' or 'full', got {mode!r}")
-    return fit.grid_starts(_LAW, axes, order=["alpha", "beta", "e", "a", "b"])
 
 
 def theta_of(params: Mapping[str, float]) -> np.ndarray:
@@ -107,12 +92,9 @@ def fit_approach3(
         X,
         y,
         starts,
-        huber_delta=huber_delta,
-        reduction="sum",
-        method="L-BFGS-B",
+        **{**PRESET.fit_options(_LAW), "huber_delta": huber_delta},
         n_bootstrap=n_bootstrap,
         bootstrap_start=bootstrap_start,
-        bootstrap_method="BFGS",
         seed=seed,
     )
 
@@ -161,8 +143,8 @@ def robustness_table(
                 "n_points": r.n_obs,
                 "huber_delta": huber_delta,
                 **r.params,
-                "a": float(exponent_a(r.params)),
-                "tokens_per_param": float(tokens_per_parameter(r.params, compute)),
+                "a": float(_LAW.exponents(r.params)[0]),
+                "tokens_per_param": float(_LAW.compute_optimal(r.params, compute).tokens_per_param),
                 "objective": r.objective,
                 "converged": r.converged,
                 "starts_converged": f"{r.n_converged}/{r.n_starts}",

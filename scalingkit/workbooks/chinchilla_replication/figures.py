@@ -1,12 +1,11 @@
 """Figures of the Chinchilla replication workbook (Besiroglu et al. 2024, arXiv 2404.10102).
 
 Each function takes tidy frames built by :mod:`scalingkit.workbooks.chinchilla_replication`
-and returns the matplotlib ``Figure``; nothing of substance is computed here.
+and returns the matplotlib ``Figure``; nothing of substance is computed here. The bootstrap pair
+plot is the shared :func:`scalingkit.plots.bootstrap_pairplot`.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -14,9 +13,7 @@ import seaborn as sns
 from matplotlib.colors import LogNorm
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from ...plots import bootstrap_pairplot
-
-__all__ = ["plot_bootstrap", "plot_data", "plot_fit", "plot_frontier", "plot_residuals"]
+__all__ = ["plot_data", "plot_fit", "plot_frontier", "plot_residuals"]
 
 
 def plot_data(df: pd.DataFrame, dropped: pd.DataFrame | None = None) -> plt.Figure:
@@ -49,7 +46,10 @@ def plot_data(df: pd.DataFrame, dropped: pd.DataFrame | None = None) -> plt.Figu
 
 
 def plot_fit(pred: pd.DataFrame) -> plt.Figure:
-    """Predicted vs observed loss, one panel per fit (from ``chinchilla.prediction_frame``)."""
+    """Predicted vs observed loss, one panel per fit.
+
+    ``pred`` comes from :func:`~scalingkit.workbooks.chinchilla_replication.prediction_frame`.
+    """
     fits = list(dict.fromkeys(pred["fit"]))
     fig, axes = plt.subplots(
         1, len(fits), figsize=(3.6 * len(fits), 3.6), sharex=True, sharey=True, squeeze=False
@@ -84,25 +84,12 @@ def plot_residuals(pred: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def plot_bootstrap(
-    samples: pd.DataFrame,
-    marks: Mapping[str, Mapping[str, float]] | None = None,
-    max_points: int = 1500,
-) -> plt.Figure:
-    """Pair plot of bootstrap parameter samples; ``marks`` (label -> params) drawn as points.
-
-    At most ``max_points`` samples are drawn (the first ones; all are used by the statistics).
-    """
-    cols = [c for c in ("A", "B", "E", "alpha", "beta") if c in samples.columns]
-    data = samples[cols].iloc[:max_points]
-    return bootstrap_pairplot(data, marks, "bootstrap distribution of the fitted parameters")
-
-
 def plot_frontier(frontier: pd.DataFrame, points: pd.DataFrame | None = None) -> plt.Figure:
     """Compute-optimal N_opt(C) and tokens per parameter along C for each fit.
 
-    ``frontier`` comes from ``chinchilla.frontier_frame`` (bands drawn where present);
-    ``points`` (optional: columns label, compute, n_opt, tokens_per_param) are marked.
+    ``frontier`` comes from :func:`~scalingkit.workbooks.chinchilla_replication.frontier_frame`
+    (bands drawn where present); ``points`` (optional: columns label, compute, n_opt,
+    tokens_per_param) are marked.
     """
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.9))
     pal = sns.color_palette("colorblind")

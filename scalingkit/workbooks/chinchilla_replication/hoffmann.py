@@ -163,15 +163,15 @@ def experiments_needed(
     a = a[np.isfinite(a)]
     if a.size < 2:
         raise ValueError("a_samples: need at least two finite bootstrap values")
-    lo, hi = np.percentile(a, [50 * (1 - level), 50 * (1 + level)])
+    lo, hi = fit.percentile_interval(a, level)
     w_h = float(interval[1] - interval[0])
     if w_h <= 0:
         raise ValueError(f"interval: expected (low, high) with low < high, got {interval}")
     w = float(hi - lo)
     return {
         "width": w,
-        "ci_low": float(lo),
-        "ci_high": float(hi),
+        "ci_low": lo,
+        "ci_high": hi,
         "width_reference": w_h,
         "n_needed": float(n_points * (w / w_h) ** 2),
     }

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ... import fit as _fit
 from ...data import require_columns
-from ...laws.mixture import DataMixingLaw
+from ...laws import DataMixingLaw
 from .runs import DOMAINS, WEIGHT_COLUMNS, loss_column
 
 __all__ = ["fit_baselines", "regressor"]
@@ -77,7 +77,7 @@ def fit_baselines(
                     dml,
                     {"weights": H[tr]},
                     y[tr],
-                    dml.random_starts(n_starts, seed=seed),
+                    _fit.random_starts(dml, n_starts, seed),
                     huber_delta=huber_delta,
                 )
                 pred["data_mixing_law"][te] = dml.predict(r.theta, {"weights": H[te]})
@@ -124,21 +124,13 @@ def regressor(model: str, seed: int, *, small: bool = True):
     if model == "lightgbm":
         import lightgbm as lgb
 
-        if small:
-            return lgb.LGBMRegressor(
-                n_estimators=200,
-                learning_rate=0.05,
-                num_leaves=8,
-                min_child_samples=5,
-                random_state=seed,
-                deterministic=True,
-                force_row_wise=True,
-                n_jobs=1,
-                verbose=-1,
-            )
+        size = (
+            {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 8, "min_child_samples": 5}
+            if small
+            else {"n_estimators": 1000, "learning_rate": 0.01}
+        )
         return lgb.LGBMRegressor(
-            n_estimators=1000,
-            learning_rate=0.01,
+            **size,
             random_state=seed,
             deterministic=True,
             force_row_wise=True,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ...data import require_columns
+from ...fit import percentile_interval
 from .fitting import MixtureFit
 from .runs import law_inputs, loss_column
 
@@ -139,7 +140,7 @@ def mre_estimates(
             if f.samples is not None and len(f.samples) >= 2:
                 boot = bootstrap_mre(runs, f, split)
                 se = float(boot.std(ddof=1))
-                ci = tuple(float(v) for v in np.percentile(boot, [2.5, 97.5]))
+                ci = percentile_interval(boot, 0.95)
             value = float(table.loc[(domain, law), split])
             out.append(MREEstimate(domain, law, split, value, se, ci))
     return out

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ...data import require_columns
 from .runs import loss_column, size_label
 
 __all__ = ["loss_vs_weight", "mre_heatmap", "optimal_mixture_bars", "predicted_vs_observed"]
@@ -29,9 +30,7 @@ def loss_vs_weight(
     """
     col = loss_column(loss_domain)
     wcol = f"weight_{weight_domain}"
-    for c in (col, wcol, "params", "tokens"):
-        if c not in runs.columns:
-            raise ValueError(f"loss_vs_weight: missing column {c!r}")
+    require_columns(runs, [col, wcol, "params", "tokens"], "loss_vs_weight")
     top = runs[runs["tokens"] == runs.groupby("params")["tokens"].transform("max")]
     top = top.assign(size=top["params"].map(lambda p: size_label(p, prefix=""))).dropna(
         subset=[col]

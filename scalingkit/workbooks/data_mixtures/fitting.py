@@ -72,30 +72,32 @@ class MixtureFit:
 
 
 def _fit_one(
-    law: MixtureLaw,
+    domain: str,
+    kind: str,
     X: Mapping[str, np.ndarray],
     y: np.ndarray,
     starts: np.ndarray,
-    *,
-    huber_delta: float,
-    n_bootstrap: int,
-    seed: int,
-    maxiter: int,
-) -> _fit.FitResult:
-    return _fit.fit_multistart(
+    n_dropped: int,
+    options: Mapping[str, Any],
+) -> MixtureFit:
+    """Fit the ``kind`` law of ``starts`` (sum of Huber on log L, L-BFGS-B within the law's
+    bounds, L-BFGS-B refits) with ``options`` (huber_delta, maxiter, n_bootstrap, seed), timed."""
+    import time
+
+    law = make_law(kind)
+    t0 = time.perf_counter()
+    res = _fit.fit_multistart(
         law,
         X,
         y,
         starts,
-        huber_delta=huber_delta,
         reduction="sum",
         method="L-BFGS-B",
         bounds=law.bounds(),
-        maxiter=maxiter,
-        n_bootstrap=n_bootstrap,
         bootstrap_method="L-BFGS-B",
-        seed=seed,
+        **options,
     )
+    return MixtureFit(domain, kind, res, len(y), n_dropped, time.perf_counter() - t0)
 
 
 def fit_mixture_laws(
@@ -112,7 +114,8 @@ def fit_mixture_laws(
 ) -> dict[tuple[str, str], MixtureFit]:
     """Fit the mixture laws to the ``split == "fit"`` runs, one fit per (domain, law).
 
-    The additive law starts from ``n_starts`` random points (:meth:`AdditiveMixtureLaw.random_starts`);
+    The additive law starts from ``n_starts`` uniform random points in its start box
+    (:func:`scalingkit.fit.random_starts`);
     the joint law from its exact embedding of the additive optimum
     (:meth:`JointMixtureLaw.from_additive`) plus ``n_joint_starts - 1`` jittered copies
     (N(0, 0.1) on every coordinate). Bootstrap refits resample the fitted runs with
@@ -124,8 +127,6 @@ def fit_mixture_laws(
     dict
         ``(domain, law) -> MixtureFit``.
     """
-    import time
-
     require_columns(runs, ["split"], "fit_mixture_laws")
     bad = [law for law in laws if law not in LAWS]
     if bad:
@@ -141,47 +142,27 @@ def fit_mixture_laws(
         require_columns(runs, [col], "fit_mixture_laws")
         ok = fit_rows[col].notna()
         sub = fit_rows[ok]
-        X = law_inputs(sub)
-        y = sub[col].to_numpy(float)
+        data = (law_inputs(sub), sub[col].to_numpy(float))
         n_dropped = int((~ok).sum())
-        add = make_law("additive")
-        t0 = time.perf_counter()
-        res = _fit_one(
-            add,
-            X,
-            y,
-            add.random_starts(n_starts, seed=seed + 1000 * ti),
-            huber_delta=huber_delta,
-            n_bootstrap=n_bootstrap,
-            seed=seed + ti,
-            maxiter=maxiter,
-        )
-        out[(domain, "additive")] = MixtureFit(
-            domain, "additive", res, len(y), n_dropped, time.perf_counter() - t0
-        )
+        options = {
+            "huber_delta": huber_delta,
+            "maxiter": maxiter,
+            "n_bootstrap": n_bootstrap,
+            "seed": seed + ti,
+        }
+        starts = _fit.random_starts(make_law("additive"), n_starts, seed + 1000 * ti)
+        add = _fit_one(domain, "additive", *data, starts, n_dropped, options)
+        out[(domain, "additive")] = add
         if "joint" in laws:
             jl = make_law("joint")
-            s0 = jl.from_additive(res.theta)
+            s0 = jl.from_additive(add.theta)
             rng = np.random.default_rng(seed + 1000 * ti + 1)
             starts = s0 + rng.normal(0.0, 0.1, (max(n_joint_starts, 1), jl.n_params))
             starts[0] = s0
             lo = np.array([b[0] if b[0] is not None else -np.inf for b in jl.bounds()])
             hi = np.array([b[1] if b[1] is not None else np.inf for b in jl.bounds()])
             starts = np.clip(starts, lo, hi)
-            t0 = time.perf_counter()
-            rj = _fit_one(
-                jl,
-                X,
-                y,
-                starts,
-                huber_delta=huber_delta,
-                n_bootstrap=n_bootstrap,
-                seed=seed + ti,
-                maxiter=maxiter,
-            )
-            out[(domain, "joint")] = MixtureFit(
-                domain, "joint", rj, len(y), n_dropped, time.perf_counter() - t0
-            )
+            out[(domain, "joint")] = _fit_one(domain, "joint", *data, starts, n_dropped, options)
     return out
 
 

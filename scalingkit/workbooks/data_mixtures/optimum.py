@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from ...fit import percentile_interval
 from ...laws.mixture import MixtureLaw
 from .fitting import MixtureFit
 from .runs import law_inputs, loss_column
@@ -155,7 +156,7 @@ def optimal_mixture_table(
                 laws, [s[b] for s in samples], n_p, n_t, n_starts=1, seed=seed
             )[0]
         for j, d in enumerate(laws[0].domains):
-            lo, hi = np.percentile(draws[:, j], [2.5, 97.5]) if B >= 2 else (np.nan, np.nan)
+            lo, hi = percentile_interval(draws[:, j], 0.95) if B >= 2 else (np.nan, np.nan)
             rows.append(
                 {
                     "law": law,

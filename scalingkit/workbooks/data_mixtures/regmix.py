@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from ...data import require_columns
+from ...fit import bootstrap_indices, percentile_interval
 from .baselines import regressor
 from .runs import loss_column
 
@@ -48,11 +49,10 @@ def spearman_bootstrap(
     r0 = float(rho(p, o))
     if n_bootstrap < 1:
         return r0, float("nan"), float("nan")
-    idx = np.random.default_rng(seed).integers(0, p.size, size=(n_bootstrap, p.size))
+    idx = bootstrap_indices(p.size, n_bootstrap, np.random.default_rng(seed))
     rb = rho(p[idx], o[idx])
-    rb = rb[np.isfinite(rb)]
-    lo, hi = np.percentile(rb, [2.5, 97.5])
-    return r0, float(lo), float(hi)
+    lo, hi = percentile_interval(rb[np.isfinite(rb)], 0.95)
+    return r0, lo, hi
 
 
 def regmix_fit(train: pd.DataFrame, model: str, *, domain: str = "pile_cc", seed: int = 0):

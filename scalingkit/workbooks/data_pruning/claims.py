@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ...fit import ols_loglog
+
 __all__ = ["PowerLawFit", "crossovers", "evaluate_claims", "fit_power_law", "pareto_envelope"]
 
 
@@ -88,7 +90,7 @@ def pareto_envelope(
 
 @dataclass(frozen=True)
 class PowerLawFit:
-    r"""OLS fit :math:`\log\varepsilon = \log A - \nu\log\alpha` (statsmodels).
+    r"""OLS fit :math:`\log\varepsilon = \log A - \nu\log\alpha` (:func:`scalingkit.fit.ols_loglog`).
 
     ``exponent`` is ν (positive = falling), ``ci`` its 95 % confidence interval, ``se`` its
     standard error, ``n`` the number of points. On deterministic theory curves the interval
@@ -109,25 +111,22 @@ class PowerLawFit:
 def fit_power_law(
     alpha: np.ndarray, eps: np.ndarray, weights: np.ndarray | None = None
 ) -> PowerLawFit:
-    """Fit ε = A α^(-ν) by (weighted) least squares on log-log axes with statsmodels."""
-    import statsmodels.api as sm
-
+    """Fit ε = A α^(-ν) by (weighted) least squares on log-log axes
+    (:func:`scalingkit.fit.ols_loglog`; the interval is Student-t with ``n − 2`` dof)."""
     alpha = np.asarray(alpha, float)
     eps = np.asarray(eps, float)
     ok = np.isfinite(alpha) & np.isfinite(eps) & (alpha > 0) & (eps > 0)
     if ok.sum() < 3:
         raise ValueError(f"fit_power_law: need >= 3 positive finite points, got {int(ok.sum())}")
-    X = sm.add_constant(np.log(alpha[ok]))
-    y = np.log(eps[ok])
-    model = sm.WLS(y, X, weights=weights[ok]) if weights is not None else sm.OLS(y, X)
-    res = model.fit()
-    lo, hi = res.conf_int(0.05)[1]
+    w = None if weights is None else np.asarray(weights, float)[ok]
+    line = ols_loglog(alpha[ok], eps[ok], weights=w)
+    lo, hi = line.slope_ci(0.95)
     return PowerLawFit(
-        exponent=float(-res.params[1]),
-        se=float(res.bse[1]),
+        exponent=-line.slope,
+        se=line.slope_se,
         ci=(float(-hi), float(-lo)),
-        prefactor=float(np.exp(res.params[0])),
-        r2=float(res.rsquared),
+        prefactor=float(np.exp(line.intercept)),
+        r2=line.r_squared,
         n=int(ok.sum()),
     )
 

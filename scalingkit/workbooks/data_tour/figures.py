@@ -17,6 +17,21 @@ __all__ = [
 ]
 
 
+def _colorbar(grid, values: pd.Series, cmap: str, label: str) -> None:
+    """One log-scaled colour bar for every panel of a seaborn grid (instead of a legend that
+    samples two or three levels of a continuous hue)."""
+    from matplotlib.cm import ScalarMappable
+
+    norm = LogNorm(float(values.min()), float(values.max()))
+    grid.figure.colorbar(
+        ScalarMappable(norm=norm, cmap=cmap),
+        ax=list(grid.axes.flat),
+        label=label,
+        fraction=0.025,
+        pad=0.02,
+    )
+
+
 def chinchilla_loss_vs_compute(runs: pd.DataFrame) -> Figure:
     """Loss against training compute, coloured by model size (log scale)."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
@@ -40,10 +55,13 @@ def chinchilla_loss_vs_compute(runs: pd.DataFrame) -> Figure:
 def loss_to_loss_loss_vs_compute(sweep: pd.DataFrame, loss_columns: dict[str, str]) -> Figure:
     """Each corpus's own validation loss against compute, one panel per training corpus.
 
+    Compute is the run's isoFLOP budget ``iso_flop``, which equals 6ND exactly; the upstream
+    ``flops`` column is a different quantity (about 1000 N, not 6ND).
+
     Parameters
     ----------
     sweep : DataFrame
-        Runs with columns ``data``, ``flops``, ``params`` and the loss columns.
+        Runs with columns ``data``, ``iso_flop``, ``params`` and the loss columns.
     loss_columns : dict
         Training corpus -> the validation-loss column on that same corpus.
     """
@@ -51,7 +69,7 @@ def loss_to_loss_loss_vs_compute(sweep: pd.DataFrame, loss_columns: dict[str, st
         pd.DataFrame(
             {
                 "corpus": corpus,
-                "flops": sub["flops"],
+                "flops": sub["iso_flop"],  # = 6ND; the upstream "flops" column is not
                 "params": sub["params"],
                 "validation loss": sub[loss_columns[corpus]],
             }
@@ -65,17 +83,20 @@ def loss_to_loss_loss_vs_compute(sweep: pd.DataFrame, loss_columns: dict[str, st
         x="flops",
         y="validation loss",
         hue="params",
-        hue_norm=LogNorm(),
+        hue_norm=LogNorm(tidy["params"].min(), tidy["params"].max()),
         palette="viridis",
         col="corpus",
         col_wrap=3,
         height=2.4,
         aspect=1.25,
         s=14,
+        legend=False,
         facet_kws={"sharey": False},
     )
     grid.set(xscale="log")
-    grid.set_axis_labels("compute C (FLOP)", "own validation loss")
+    grid.set_titles("{col_name}")
+    grid.set_axis_labels("compute C = 6ND (FLOP)", "own validation loss")
+    _colorbar(grid, tidy["params"], "viridis", "model size N (parameters)")
     grid.figure.suptitle(
         "Loss-to-loss sweep: own-corpus validation loss per training corpus", y=1.02
     )
@@ -104,16 +125,19 @@ def mixtures_loss_vs_weight(runs: pd.DataFrame, domains: tuple[str, ...], params
         x="weight",
         y="loss",
         hue="tokens",
-        hue_norm=LogNorm(),
-        palette="mako",
+        hue_norm=LogNorm(tidy["tokens"].min(), tidy["tokens"].max()),
+        palette="viridis",
         col="domain",
         col_wrap=4,
         height=2.3,
         aspect=1.1,
         s=12,
+        legend=False,
         facet_kws={"sharey": False},
     )
+    grid.set_titles("{col_name}")
     grid.set_axis_labels("domain weight h", "domain loss")
+    _colorbar(grid, tidy["tokens"], "viridis", "tokens D")
     grid.figure.suptitle(f"SlimPajama mixtures at N = {params / 1e6:.0f}M: loss vs weight", y=1.02)
     return grid.figure
 
@@ -125,8 +149,9 @@ def regmix_small_vs_large(
 
     Rows are matched on ``index`` and must have identical mixture weights.
     """
-    weights = [c for c in small.columns if c.startswith("weight_")]
-    merged = small.merge(large, on=["index", *weights], suffixes=(" small", " large"))
+    from .regmix import shared_mixtures
+
+    merged = shared_mixtures(small, large)
     fig, ax = plt.subplots(figsize=(4.6, 4.0))
     sns.scatterplot(
         data=merged,
@@ -141,6 +166,7 @@ def regmix_small_vs_large(
         ylabel=f"{domain} loss, {labels[1]} model",
         title=f"RegMix test mixtures ({len(merged)} shared)",
     )
+    ax.locator_params(axis="both", nbins=5)
     sns.despine(fig)
     fig.tight_layout()
     return fig

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import FitInputError
-from ...runner.userfit import UserFitResult, compute_optimal, fit_law, get_preset
+from ...runner.userfit import UserFitResult, fit_law, get_preset
 
 __all__ = [
     "SYNTHETIC_RATIOS",
@@ -45,7 +45,7 @@ def synthetic_runs(
     ``loss = L_truth(N, D) * exp(noise_sd * z)``, ``z ~ N(0, 1)`` (``np.random.default_rng``).
     Columns ``params``, ``tokens``, ``loss``.
     """
-    model = get_preset(law)["law"]()
+    model = get_preset(law).make_law()
     N = np.repeat(np.asarray(sizes, float), len(ratios))
     D = N * np.tile(np.asarray(ratios, float), len(sizes))
     theta = model.from_natural(**{k: truth[k] for k in ("A", "B", "E", "alpha", "beta")})
@@ -94,18 +94,22 @@ def coverage_study(
     noise_sd: float = 0.0075,
     seed: int = 0,
     grid: Mapping[str, Sequence[float]] | None = None,
+    start_grid: str = "paper",
     budget: float = 1e22,
 ) -> CoverageStudy:
     """Coverage of the 95 % bootstrap intervals: refit ``n_replicates`` synthetic data sets.
 
     Replicate ``m`` draws its noise from ``default_rng([seed, m + 1])`` (the notebook's main
     data set is ``[seed, 0]``) and bootstraps with seed ``seed + m + 1``; each is fitted exactly
-    as :func:`fit_law` fits a user's runs (``grid`` replaces the preset's starts). Quantities:
-    the five parameters and the compute-optimal tokens per parameter at ``budget``.
+    as :func:`fit_law` fits a user's runs, from the preset's ``start_grid`` (``"paper"`` or
+    ``"quick"``) with ``grid`` replacing some of its axes. Quantities: the five parameters and
+    the compute-optimal tokens per parameter at ``budget`` (the truth's from the law's own
+    :meth:`~scalingkit.laws.ChinchillaLaw.compute_optimal`).
     """
     if n_replicates < 1:
         raise FitInputError(f"n_replicates: expected at least 1, got {n_replicates}")
-    tpp_true = float(compute_optimal(law, truth, budget)["tokens_per_param"])
+    model = get_preset(law).make_law()
+    tpp_true = float(model.compute_optimal(truth, budget).tokens_per_param)
     rows = []
     for m in range(n_replicates):
         runs = synthetic_runs(truth, law=law, noise_sd=noise_sd, seed=[seed, m + 1])
@@ -116,6 +120,7 @@ def coverage_study(
             n_bootstrap=n_bootstrap,
             seed=seed + m + 1,
             grid=grid,
+            start_grid=start_grid,
             budgets=[budget],
         )
         alloc = res.allocation().iloc[0]

@@ -3,7 +3,7 @@ arXiv:2411.12925), in the order of the paper's procedure.
 
 Modules
 -------
-corpora        training corpora, losses and their sweep columns; the sweep in long form
+corpora        a corpus's runs and the sweep in long form
 corpus_laws    the Kaplan-form law per (training corpus, loss) and the check against the authors'
 families       pairs of runs and the shifted power laws between their losses
 extrapolation  predicting the held-out 1e21-FLOP runs: single-corpus laws vs the curves
@@ -11,8 +11,10 @@ translation    translating a scaling law from a source corpus to a destination c
 figures        the notebook's figures (imported on first use)
 
 ``from scalingkit.workbooks import loss_to_loss as wb`` gives the public API of all of them and
-``wb.figures``. No knob of this workbook depends on the mode (:data:`MODE_DEFAULTS` is empty);
-full mode adds sections (all 132 per-corpus laws, train-to-test, test-to-test, translation).
+``wb.figures``. The corpora, loss names and their sweep columns are the data file's vocabulary,
+:mod:`scalingkit.data.corpora` (``data.corpora.CORPORA``, ``VAL_LOSS``, ``loss_column`` ...).
+No knob of this workbook depends on the mode (:data:`MODE_DEFAULTS` is empty); full mode adds
+sections (all 132 per-corpus laws, train-to-test, test-to-test, translation).
 """
 
 from __future__ import annotations
@@ -20,17 +22,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .corpora import (
-    CORPORA,
-    CORPUS_LABELS,
-    DOWNSTREAM_LOSSES,
-    LOSS_COLUMNS,
-    VAL_LOSS,
-    corpus_key,
-    corpus_runs,
-    loss_column,
-    tidy_losses,
-)
+from .corpora import corpus_runs, tidy_losses
 from .corpus_laws import (
     authors_irreducible_losses,
     compare_with_authors,
@@ -52,20 +44,13 @@ from .families import (
     train_to_test_specs,
     train_to_train_specs,
 )
-from .translation import compute_optimal, translation_experiment
+from .translation import translation_experiment
 
 __all__ = [
-    "CORPORA",
-    "CORPUS_LABELS",
-    "DOWNSTREAM_LOSSES",
-    "LOSS_COLUMNS",
     "MODE_DEFAULTS",
-    "VAL_LOSS",
     "FamilySpec",
     "authors_irreducible_losses",
     "compare_with_authors",
-    "compute_optimal",
-    "corpus_key",
     "corpus_runs",
     "curve_frame",
     "extrapolation_errors",
@@ -76,7 +61,6 @@ __all__ = [
     "fit_own_validation_laws",
     "irreducible_losses",
     "irreducible_samples",
-    "loss_column",
     "max_relative_deviation",
     "pair_runs",
     "scaling_law_extrapolation",

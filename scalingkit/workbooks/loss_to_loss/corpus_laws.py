@@ -16,8 +16,9 @@ import pandas as pd
 
 from ... import fit as _fit
 from ...data import require_columns
+from ...data.corpora import CORPORA, LOSS_COLUMNS, VAL_LOSS, loss_column
 from ...laws.kaplan import KaplanLaw
-from .corpora import CORPORA, LOSS_COLUMNS, VAL_LOSS, corpus_runs, loss_column
+from .corpora import corpus_runs
 
 __all__ = [
     "authors_irreducible_losses",
@@ -46,8 +47,8 @@ def fit_corpus_laws(
 
     Brandfonbrener et al. (2024, arXiv:2411.12925, Eq. 1 and Appendix): objective the *mean*
     Huber loss (``δ = 1e-3``) of ``log L − log L̂`` over all runs trained on the corpus,
-    minimised by L-BFGS from each start of the 16-point grid
-    (:meth:`KaplanLaw.initial_grid`); the best converged start is kept.
+    minimised by L-BFGS from each start of the 16-point grid (the ``kaplan`` preset of
+    :mod:`scalingkit.fit.presets`); the best converged start is kept.
 
     Parameters
     ----------
@@ -82,7 +83,7 @@ def fit_corpus_laws(
         and ``E_samples`` (the bootstrap values of E, an array per row), else NaN / None.
     """
     law = KaplanLaw()
-    grid = law.initial_grid() if starts is None else np.asarray(starts, dtype=float)
+    grid = _fit.get_preset("kaplan").starts(law) if starts is None else np.asarray(starts, float)
     rows = []
     for corpus in corpora:
         sub = corpus_runs(runs, corpus, "fit_corpus_laws")

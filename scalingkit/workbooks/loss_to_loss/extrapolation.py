@@ -11,8 +11,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from ...data.corpora import loss_column
 from ...laws.kaplan import KaplanLaw
-from .corpora import corpus_runs, loss_column
+from .corpora import corpus_runs
 
 __all__ = ["extrapolation_errors", "scaling_law_extrapolation"]
 

@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 
 from ...data import require_columns
+from ...data.corpora import CORPORA, DOWNSTREAM_LOSSES, VAL_LOSS, loss_column
+from ...fit import ols_loglog
 from ...laws.kaplan import ShiftedPowerLaw
-from .corpora import CORPORA, DOWNSTREAM_LOSSES, VAL_LOSS, corpus_runs, loss_column
+from .corpora import corpus_runs
 
 __all__ = [
     "FamilySpec",
@@ -233,14 +235,6 @@ def _unfitted_curve(e_x: float, e_y: float, n: int) -> ShiftedPowerLaw:
     return curve
 
 
-def _ols_rows(lx: np.ndarray, ly: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise OLS slope and intercept of ``ly`` on ``lx`` (both (B, n))."""
-    mx = lx.mean(axis=1, keepdims=True)
-    my = ly.mean(axis=1, keepdims=True)
-    slope = np.sum((lx - mx) * (ly - my), axis=1) / np.sum((lx - mx) ** 2, axis=1)
-    return slope, my[:, 0] - slope * mx[:, 0]
-
-
 def _propagate(
     x: np.ndarray, y: np.ndarray, ex_b: np.ndarray, ey_b: np.ndarray, x_star: float | None
 ) -> dict[str, float]:
@@ -257,7 +251,8 @@ def _propagate(
     if ok.sum() < 2:
         return out | {"kappa_boot_se": np.nan, "K_boot_se": np.nan}
     ex_b, ey_b = ex_b[ok], ey_b[ok]
-    kappa, logk = _ols_rows(np.log(x[None, :] - ex_b[:, None]), np.log(y[None, :] - ey_b[:, None]))
+    line = ols_loglog(x, y, x0=ex_b[:, None], y0=ey_b[:, None])  # one OLS per draw
+    kappa, logk = line.slope, line.intercept
     out |= {"kappa_boot_se": float(kappa.std(ddof=1)), "K_boot_se": float(np.exp(logk).std(ddof=1))}
     if x_star is not None:
         pred = np.exp(logk) * (x_star - ex_b) ** kappa + ey_b

@@ -12,7 +12,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .corpora import CORPORA, CORPUS_LABELS
+from ...data.corpora import CORPORA, CORPUS_LABELS
 
 __all__ = ["extrapolation_bars", "kappa_k_heatmaps", "loss_scatter", "translation_bars"]
 

@@ -2,7 +2,9 @@ r"""Translating a scaling law from one corpus to another from a few runs on the 
 
 Brandfonbrener et al. (2024, arXiv:2411.12925, "translating a scaling law"): substituting the
 source corpus's law into the train-to-train curve gives a law for the *destination* corpus
-with three free parameters (:class:`~scalingkit.laws.TranslatedKaplanLaw`).
+with three free parameters (:class:`~scalingkit.laws.TranslatedKaplanLaw`). The starts are the
+``translated_kaplan`` and ``kaplan`` presets' grids (:mod:`scalingkit.fit.presets`); the
+compute-optimal allocations are the laws' closed forms (``law.compute_optimal``).
 """
 
 from __future__ import annotations
@@ -13,49 +15,19 @@ import numpy as np
 import pandas as pd
 
 from ... import fit as _fit
+from ...data.corpora import VAL_LOSS, loss_column
 from ...laws.kaplan import KaplanLaw, TranslatedKaplanLaw
-from .corpora import VAL_LOSS, corpus_runs, loss_column
+from .corpora import corpus_runs
 
-__all__ = ["compute_optimal", "translation_experiment"]
+__all__ = ["translation_experiment"]
 
-
-def compute_optimal(
-    law: KaplanLaw | TranslatedKaplanLaw,
-    theta: np.ndarray,
-    flops: Sequence[float] | np.ndarray,
-    *,
-    n_grid: int = 4001,
-    log10_n_range: tuple[float, float] = (6.0, 13.0),
-) -> pd.DataFrame:
-    """Compute-optimal model size and loss of a fitted law, ``C = 6 N D``.
-
-    The minimum over ``N`` of ``L(N, C / (6N))`` on a log-spaced grid (vectorised over budgets).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``flops``, ``params``, ``tokens``, ``loss`` (one row per budget).
-    """
-    c = np.asarray(flops, dtype=float)
-    n = np.logspace(*log10_n_range, n_grid)
-    N = np.broadcast_to(n[None, :], (c.size, n.size)).ravel()
-    D = (c[:, None] / (6.0 * n[None, :])).ravel()
-    loss = law.predict(theta, {"params": N, "tokens": D}).reshape(c.size, n.size)
-    i = np.argmin(loss, axis=1)
-    n_opt = n[i]
-    return pd.DataFrame(
-        {
-            "flops": c,
-            "params": n_opt,
-            "tokens": c / (6.0 * n_opt),
-            "loss": loss[np.arange(c.size), i],
-        }
-    )
+_KAPLAN = _fit.get_preset("kaplan")
+_TRANSLATED = _fit.get_preset("translated_kaplan")
 
 
-def _translation_starts() -> np.ndarray:
-    g = np.meshgrid([-1.0, 0.0, 0.5, 1.0], [-0.5, 0.0, 0.5], [0.8, 1.0, 1.2], indexing="ij")
-    return np.column_stack([a.ravel() for a in g])
+def _optimum(law: KaplanLaw | TranslatedKaplanLaw, theta: np.ndarray, flops: np.ndarray):
+    """The law's compute-optimal allocation at ``flops`` (its closed form, ``C = 6ND``)."""
+    return law.compute_optimal(law.natural(theta), np.asarray(flops, dtype=float))
 
 
 def translation_experiment(
@@ -78,8 +50,9 @@ def translation_experiment(
     the source law ``L_0(N, D)`` into the train-to-train curve gives
     ``L_1(N, D) = E_1 + K ((A/N)^(α/β) + B/D)^(βκ)``, a law for the destination corpus with
     only three free parameters (:class:`~scalingkit.laws.TranslatedKaplanLaw`). We fit those
-    three (mean Huber δ on log loss) to a few destination runs, and compare with a full
-    five-parameter Kaplan fit to the *same* runs (the authors' 16-start grid). The runs are,
+    three (mean Huber δ on log loss, the ``translated_kaplan`` preset's 36 starts) to a few
+    destination runs, and compare with a full five-parameter Kaplan fit to the *same* runs (the
+    ``kaplan`` preset: the authors' 16-start grid). The runs are,
     with ``selection="per_budget"``, one per isoFLOP budget (the size closest to the source
     law's compute-optimal one), or with ``"smallest_budgets"`` all runs of the ``n_budgets``
     smallest budgets. Both fits predict (i) the held-out 1e21-FLOP run and (ii) the
@@ -107,7 +80,7 @@ def translation_experiment(
         if selection == "per_budget":
             # one run per budget: the model size closest (in log N) to the source law's
             # compute-optimal size there -- chosen from source information only.
-            n_opt = compute_optimal(kaplan, theta0, budgets)["params"].to_numpy()
+            n_opt = _optimum(kaplan, theta0, budgets).n_opt
             dist = np.abs(
                 np.log(sub["params"].to_numpy(float))
                 - np.log(n_opt[np.searchsorted(budgets, sub["iso_flop"].to_numpy(float))])
@@ -132,11 +105,11 @@ def translation_experiment(
         X = {"params": few["params"].to_numpy(float), "tokens": few["tokens"].to_numpy(float)}
         y = few[col].to_numpy(float)
         res_t = _fit.fit_multistart(
-            translated, X, y, _translation_starts(), huber_delta=huber_delta, reduction="mean",
-            method="L-BFGS-B", **fit_kwargs,
+            translated, X, y, _TRANSLATED.starts(translated), huber_delta=huber_delta,
+            reduction="mean", method="L-BFGS-B", **fit_kwargs,
         )  # fmt: skip
         res_d = _fit.fit_multistart(
-            kaplan, X, y, kaplan.initial_grid(), huber_delta=huber_delta, reduction="mean",
+            kaplan, X, y, _KAPLAN.starts(kaplan), huber_delta=huber_delta, reduction="mean",
             method="L-BFGS-B", **fit_kwargs,
         )  # fmt: skip
         theta_t = np.asarray(res_t.theta, float)
@@ -159,9 +132,9 @@ def translation_experiment(
             float(nat["K"] * (x0_star - e0) ** nat["kappa"] + nat["E1"]) if x0_star > e0 else np.nan
         )
 
-        ref = compute_optimal(kaplan, theta_full, later)["loss"].to_numpy()
-        opt_t = compute_optimal(translated, theta_t, later)["loss"].to_numpy()
-        opt_d = compute_optimal(kaplan, theta_d, later)["loss"].to_numpy()
+        ref = _optimum(kaplan, theta_full, later).loss_opt
+        opt_t = _optimum(translated, theta_t, later).loss_opt
+        opt_d = _optimum(kaplan, theta_d, later).loss_opt
         rows.append(
             {
                 "source": source,
