@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _grouped
 from .._base import as_theta, lse_softmax
+from . import grouped
 from .base import MixtureLaw
 
 __all__ = ["AdditiveMixtureLaw"]
@@ -45,7 +45,7 @@ class AdditiveMixtureLaw(MixtureLaw):
     """
 
     name = "mixture_additive"
-    _grouped_kernel = staticmethod(_grouped.additive)
+    _grouped_kernel = staticmethod(grouped.additive)
 
     def __init__(self, k: int, domains: Sequence[str] | None = None, **kw: float) -> None:
         super().__init__(k, domains, **kw)
@@ -89,7 +89,7 @@ class AdditiveMixtureLaw(MixtureLaw):
         M = np.eye(self.n_params)
         M[1, 2], M[3, 4] = -mn, -md
         M[5 + np.arange(k), 5 + k + np.arange(k)] = mh
-        Zc = _grouped.with_groups(
+        Zc = grouped.with_groups(
             {
                 **Z,
                 "log_n": Z["log_n"] - mn,

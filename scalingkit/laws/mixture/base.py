@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _grouped
 from .._base import ScalingLaw, as_theta, check_inputs, domain_names, lse_softmax
+from . import grouped
 
 __all__ = ["MixtureLaw"]
 
@@ -60,7 +60,7 @@ class MixtureLaw(ScalingLaw):
             raise ValueError(f"{self.name}: input 'weights' must be >= 0 (min {w.min():g})")
         with np.errstate(divide="ignore"):
             log_h = np.maximum(np.log(w), _LOG_H_FLOOR)
-        return _grouped.with_groups(
+        return grouped.with_groups(
             {
                 "log_n": np.log(d["params"] / self.n_scale),
                 "log_d": np.log(d["tokens"] / self.d_scale),
@@ -69,13 +69,13 @@ class MixtureLaw(ScalingLaw):
             }
         )
 
-    _grouped_kernel: Any = None  # _grouped.additive / _grouped.joint
+    _grouped_kernel: Any = None  # grouped.additive / grouped.joint
 
     def _log_predict(self, theta: np.ndarray, Z: Any) -> np.ndarray:
         return self._log_predict_pullback(theta, Z)[0]
 
     def _log_predict_pullback(self, theta: np.ndarray, Z: Any):
-        """The fast path of :mod:`scalingkit.laws._grouped` (terms on the distinct inputs),
+        """The fast path of :mod:`scalingkit.laws.mixture.grouped` (terms on the distinct inputs),
         with the exact per-run path for the rows whose exponents spread too far."""
         if "groups" not in Z or self._grouped_kernel is None:
             return self._exact_pullback(theta, Z)

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _grouped
 from .._base import as_theta, lse_softmax
+from . import grouped
 from .base import MixtureLaw
 
 __all__ = ["JointMixtureLaw"]
@@ -31,7 +31,7 @@ class JointMixtureLaw(MixtureLaw):
     """
 
     name = "mixture_joint"
-    _grouped_kernel = staticmethod(_grouped.joint)
+    _grouped_kernel = staticmethod(grouped.joint)
 
     def __init__(self, k: int, domains: Sequence[str] | None = None, **kw: float) -> None:
         super().__init__(k, domains, **kw)

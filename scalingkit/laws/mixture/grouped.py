@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._base import lse_softmax
+from .._base import lse_softmax
 
 SPREAD = 600.0  # max exponent range of a row on the fast path
 _CLAMP = 650.0  # exponents below -_CLAMP (relative to the row's maximum) are clamped there
