@@ -178,9 +178,12 @@ def test_bootstrap_is_deterministic_and_seed_dependent():
     assert a.n_converged == 30
 
 
-def test_threads_do_not_change_results(monkeypatch):
+def test_worker_count_does_not_change_results(monkeypatch):
+    from scalingkit.fit import workers
+
     law, X, y = _synthetic(noise=0.02)
-    starts = np.repeat(_starts(8), 60, axis=0)  # large enough to use threads
+    starts = np.repeat(_starts(8), 60, axis=0)
+    monkeypatch.setattr(workers, "MIN_WORK_PER_WORKER", 1 << 10)  # large enough to fork
     monkeypatch.setenv("SCALINGKIT_THREADS", "1")
     one = fit.minimize_multistart(law, X, y, starts, maxiter=20)
     monkeypatch.setenv("SCALINGKIT_THREADS", "2")
@@ -312,7 +315,11 @@ def test_line_search_returns_a_weak_wolfe_point():
     d = -g
     gd = np.einsum("sp,sp->s", g, d)
     t = np.minimum(1.0, 1.0 / np.linalg.norm(d, axis=1))
-    ls = fit.weak_wolfe_line_search(obj, idx, x, f, g, d, gd, t.copy(), None, maxls=30)
+
+    def evaluate(th, rows):
+        return obj.value_grad(th, idx if rows is None else idx[rows])
+
+    ls = fit.weak_wolfe_line_search(evaluate, x, f, g, d, gd, t.copy(), None, maxls=30)
     assert ls.accepted.all()
     step = ls.x - x
     assert np.all(ls.f <= f + 1e-4 * np.einsum("sp,sp->s", g, step))
