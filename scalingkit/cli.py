@@ -36,6 +36,15 @@ examples:
 """
 
 
+FIT_EPILOG = """\
+examples:
+  scalingkit fit runs.csv --columns params=N,tokens=D,loss=L
+  scalingkit fit runs.csv --method isoflop --columns params=N,flops=C,loss=L
+  scalingkit fit runs.csv --law chinchilla,kaplan --holdout largest
+  scalingkit fit runs.csv --residual linear --loss squared --scale params=1e6,tokens=1e9
+"""
+
+
 class UsageError(ValueError):
     """A command line that cannot be carried out as given (exit status 2)."""
 
@@ -160,12 +169,24 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     result = userfit.fit_law(
         args.csv,
         args.law,
+        method=args.method,
         columns=args.columns,
+        scale=args.scale,
+        residual=args.residual,
+        loss=args.loss,
+        reduction=args.reduction,
         huber_delta=args.huber_delta,
         n_bootstrap=args.bootstrap,
         seed=args.seed,
         grid=args.grid,
         budgets=args.budgets,
+        start_grid=args.start_grid,
+        bounds=args.bounds,
+        holdout=args.holdout,
+        drop_highest=args.drop_highest_loss,
+        isoflop_budgets=args.isoflop_budgets,
+        isoflop_width=args.isoflop_width,
+        isoflop_min_runs=args.isoflop_min_runs,
     )
     try:
         written = userfit.write_outputs(result, args.out)  # all or nothing
@@ -173,9 +194,16 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {args.out}: {exc}") from None
     print(result.table())
     print(f"written: {', '.join(str(p) for p in written)}")
-    if not result.converged:
-        print(f"scalingkit: the fit is NOT converged ({result.message})", file=sys.stderr)
-    return 0 if result.converged else 1
+    if not result.converged and getattr(result, "fit_method", "") != "isoflop":
+        print("scalingkit: the fit is NOT converged (exit 1)", file=sys.stderr)
+    elif not result.ok:
+        errors = [d for d in result.diagnostics if d.severity == "error"]
+        print(
+            f"scalingkit: the fit converged but is NOT a valid estimate ({errors[0].code}"
+            f"{f' and {len(errors) - 1} more' if len(errors) > 1 else ''}; exit 1)",
+            file=sys.stderr,
+        )
+    return result.exit_status
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
@@ -287,21 +315,62 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--force", action="store_true", help="re-run points already done")
     p_sweep.set_defaults(func=_cmd_sweep)
 
-    p_fit = sub.add_parser("fit", help="fit a scaling law to your own runs (CSV)")
-    p_fit.add_argument("csv", help="CSV with one row per training run")
+    p_fit = sub.add_parser(
+        "fit",
+        help="fit a scaling law to your own runs (CSV): surface fit or isoFLOP (Approach 2)",
+        description="Fit a law to a CSV of training runs (one row per run), bootstrap it, run "
+        "the diagnostics and write fit.json, fit.nc and report.html into OUT. Exit status: 0 a "
+        "valid fit (warnings printed); 1 not converged, or a diagnostic error (not "
+        "identifiable, a collapsed term, a parameter on its bound, a near-singular "
+        "curvature); 2 bad input (nothing written).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=FIT_EPILOG,
+    )
+    p_fit.add_argument("csv", help="CSV with one row per training run (delimiter sniffed)")
     p_fit.add_argument(
-        "--law", default="chinchilla", help="law preset: chinchilla (default) or kaplan"
+        "--law",
+        default="chinchilla",
+        help="chinchilla (default) or kaplan (case-insensitive); a comma-separated list "
+        "(chinchilla,kaplan) fits each on the same runs and compares them (AIC, BIC, hold-out)",
+    )
+    p_fit.add_argument(
+        "--method",
+        choices=["surface", "isoflop"],
+        default="surface",
+        help="surface: the parametric fit of --law (default); isoflop: Hoffmann et al.'s "
+        "Approach 2 (a parabola per compute budget, exponents from the minima)",
     )
     p_fit.add_argument(
         "--columns",
         default=None,
         metavar="ROLE=NAME,...",
         help="CSV columns of params, tokens (or flops: D = C/(6N)) and loss, e.g. "
-        "params=N,tokens=D,loss=L (default: columns named params, tokens, loss)",
+        "params=N,tokens=D,loss=L (default: columns named params, tokens, loss); budget=COL "
+        "labels isoFLOP budgets",
     )
     p_fit.add_argument(
-        "--huber-delta", type=float, default=1e-3, help="Huber δ on log loss (default 1e-3)"
+        "--scale",
+        default=None,
+        metavar="ROLE=FACTOR,...",
+        help="units of the columns, e.g. params=1e6,tokens=1e9 for N in millions and D in "
+        "billions (everything is converted to raw counts)",
     )
+    p_fit.add_argument(
+        "--residual", choices=["log", "linear"], default=None,
+        help="residuals log L - log L^ or L - L^ (default: the law's preset, log)",
+    )  # fmt: skip
+    p_fit.add_argument(
+        "--loss", choices=["huber", "squared"], default=None,
+        help="per-run loss of the residual (default: the preset's, huber)",
+    )  # fmt: skip
+    p_fit.add_argument(
+        "--huber-delta", type=float, default=None,
+        help="Huber threshold δ, on the residual's scale (default: the preset's, 1e-3)",
+    )  # fmt: skip
+    p_fit.add_argument(
+        "--reduction", choices=["sum", "mean"], default=None,
+        help="sum or mean over runs (default: the preset's: sum for chinchilla, mean for kaplan)",
+    )  # fmt: skip
     p_fit.add_argument(
         "--bootstrap", type=int, default=1000, help="bootstrap refits (default 1000; 0: none)"
     )
@@ -314,12 +383,49 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace the preset's initial values of one parameter (repeatable)",
     )
     p_fit.add_argument(
+        "--start-grid", choices=["paper", "quick"], default="paper",
+        help="the preset's starting grid: the paper's (default) or its smaller quick grid",
+    )  # fmt: skip
+    p_fit.add_argument(
+        "--bounds",
+        action="append",
+        default=[],
+        metavar="NAME=LO:HI",
+        help="box constraint of one parameter of a surface fit, e.g. alpha=0:1 or E=1: "
+        "(A, B, E bound the coefficient; a side may be empty; repeatable)",
+    )
+    p_fit.add_argument(
+        "--holdout",
+        default=None,
+        metavar="largest[:K]",
+        help="extrapolation test: refit without the top compute budget (or the K "
+        "largest-compute runs) and report the relative error of the predicted loss on them",
+    )
+    p_fit.add_argument(
+        "--drop-highest-loss", type=int, default=0, metavar="K",
+        help="drop the K highest-loss runs before fitting (Besiroglu et al. drop 5 of the 245 "
+        "Chinchilla runs)",
+    )  # fmt: skip
+    p_fit.add_argument(
         "--budgets",
         default=None,
         metavar="C1,C2,...",
         help="compute budgets (FLOP) for the allocation table (default: decades from the "
         "runs' compute to 1000x beyond)",
     )
+    p_fit.add_argument(
+        "--isoflop-budgets", default=None, metavar="C1,C2,...",
+        help="isoflop: nominal budgets; each run goes to the nearest within --isoflop-width "
+        "(default: a budget column, else a new budget at every jump > 0.05 dex in log10 C)",
+    )  # fmt: skip
+    p_fit.add_argument(
+        "--isoflop-width", type=float, default=0.15, metavar="DEX",
+        help="isoflop: half-width in log10 C around each nominal budget (default 0.15)",
+    )  # fmt: skip
+    p_fit.add_argument(
+        "--isoflop-min-runs", type=int, default=5, metavar="K",
+        help="isoflop: runs a budget needs for its parabola (default 5)",
+    )  # fmt: skip
     p_fit.add_argument(
         "--out", default="fit", help="output folder: fit.json, fit.nc, report.html (default fit/)"
     )
