@@ -42,6 +42,7 @@ examples:
   scalingkit fit runs.csv --method isoflop --columns params=N,flops=C,loss=L
   scalingkit fit runs.csv --law chinchilla,kaplan --holdout largest
   scalingkit fit runs.csv --residual linear --loss squared --scale params=1e6,tokens=1e9
+  scalingkit fit pairs.csv --law shifted-power --columns x=loss_a,y=loss_b,params=N,tokens=D
 """
 
 
@@ -187,6 +188,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         isoflop_budgets=args.isoflop_budgets,
         isoflop_width=args.isoflop_width,
         isoflop_min_runs=args.isoflop_min_runs,
+        irreducible=args.irreducible,
     )
     try:
         written = userfit.write_outputs(result, args.out)  # all or nothing
@@ -330,14 +332,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_fit.add_argument(
         "--law",
         default="chinchilla",
-        help="chinchilla (default) or kaplan (case-insensitive); a comma-separated list "
-        "(chinchilla,kaplan) fits each on the same runs and compares them (AIC, BIC, hold-out)",
+        help="chinchilla (default), kaplan or shifted-power (case-insensitive); a "
+        "comma-separated list (chinchilla,kaplan) fits each on the same runs and compares them "
+        "(AIC, BIC, hold-out)",
     )
     p_fit.add_argument(
         "--method",
         choices=["surface", "isoflop"],
         default="surface",
-        help="surface: the parametric fit of --law (default); isoflop: Hoffmann et al.'s "
+        help="surface: the fit of --law (default); isoflop: Hoffmann et al.'s "
         "Approach 2 (a parabola per compute budget, exponents from the minima)",
     )
     p_fit.add_argument(
@@ -346,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ROLE=NAME,...",
         help="CSV columns of params, tokens (or flops: D = C/(6N)) and loss, e.g. "
         "params=N,tokens=D,loss=L (default: columns named params, tokens, loss); budget=COL "
-        "labels isoFLOP budgets",
+        "labels isoFLOP budgets; x=L1,y=L2 the two losses of shifted-power",
     )
     p_fit.add_argument(
         "--scale",
@@ -426,6 +429,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--isoflop-min-runs", type=int, default=5, metavar="K",
         help="isoflop: runs a budget needs for its parabola (default 5)",
     )  # fmt: skip
+    p_fit.add_argument(
+        "--irreducible",
+        default=None,
+        metavar="e_x=V,e_y=V",
+        help="shifted-power: the irreducible losses E_x, E_y (default: each fitted as the E of "
+        "a Kaplan law of N and D)",
+    )
     p_fit.add_argument(
         "--out", default="fit", help="output folder: fit.json, fit.nc, report.html (default fit/)"
     )

@@ -500,3 +500,94 @@ def test_budgets_print_with_three_significant_digits() -> None:
         budgets=[5.76e23],
     )
     assert "5.76e+23" in res.table()
+
+
+# ---------------------------------------------------------------------------------------------
+# The loss-to-loss law on the user's runs
+
+
+def _pairs(noise: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    """x from a Kaplan law of N, D (E_x = 2.0); y = K (x − E_x)^κ + E_y, itself a Kaplan law."""
+    from scalingkit.laws import KaplanLaw
+
+    law = KaplanLaw()
+    runs = coverage.synthetic_runs(
+        {"A": 6.8e7, "B": 9.3e8, "E": 2.0, "alpha": 0.41, "beta": 0.45},
+        law="kaplan",
+        noise_sd=0.0,
+    )
+    del law
+    rng = np.random.default_rng(seed)
+    y = 0.9 * (runs.loss - 2.0) ** 1.3 + 1.5
+    return pd.DataFrame(
+        {
+            "N": runs.params,
+            "D": runs.tokens,
+            "lx": runs.loss,
+            "ly": y * np.exp(noise * rng.standard_normal(len(y))),
+        }
+    )
+
+
+def test_shifted_power_with_given_irreducible_losses_recovers_kappa_and_K(tmp_path, capsys):
+    pairs = _pairs()
+    res = uf.fit_law(
+        pairs, "Shifted-Power", columns="x=lx,y=ly", irreducible="e_x=2,e_y=1.5", n_bootstrap=200
+    )
+    assert res.ok and res.kappa == pytest.approx(1.3, rel=1e-9) and res.K == pytest.approx(0.9)
+    noisy = uf.fit_law(
+        _pairs(noise=0.003, seed=1),
+        "shifted-power",
+        columns="x=lx,y=ly",
+        irreducible="e_x=2,e_y=1.5",
+        n_bootstrap=300,
+        holdout="largest:8",
+    )
+    p = noisy.parameters()
+    assert p.loc["kappa", "ci_low"] < 1.3 < p.loc["kappa", "ci_high"]
+    assert noisy.holdout["mre"] < 0.01 and noisy.holdout["n_heldout"] == 8
+    path = tmp_path / "pairs.csv"
+    pairs.to_csv(path, index=False)
+    code = cli_main(
+        [
+            "fit",
+            str(path),
+            "--law",
+            "shifted-power",
+            "--columns",
+            "x=lx,y=ly",
+            "--irreducible",
+            "e_x=2,e_y=1.5",
+            "--bootstrap",
+            "50",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 0
+    assert "κ" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "o" / "fit.json").read_text())
+    assert saved["params"]["kappa"] == pytest.approx(1.3)
+    assert "shifted power law" in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_shifted_power_fits_the_irreducible_losses_from_kaplan_laws() -> None:
+    res = uf.fit_law(
+        _pairs(), "shifted-power", columns="x=lx,y=ly,params=N,tokens=D", n_bootstrap=0
+    )
+    assert res.e_x == pytest.approx(2.0, rel=1e-3) and res.e_y == pytest.approx(1.5, rel=1e-3)
+    assert res.kappa == pytest.approx(1.3, rel=1e-2)
+
+
+def test_shifted_power_bad_inputs(tmp_path: Path) -> None:
+    pairs = _pairs()
+    with pytest.raises(uf.FitInputError, match="give E_x"):
+        uf.fit_law(pairs, "shifted-power", columns="x=lx,y=ly", n_bootstrap=0)
+    with pytest.raises(uf.FitInputError, match="at or below E_x"):
+        uf.fit_law(
+            pairs, "shifted-power", columns="x=lx,y=ly", irreducible="e_x=9,e_y=1", n_bootstrap=0
+        )
+    with pytest.raises(uf.FitInputError, match="map both x and y"):
+        uf.fit_law(pairs, "shifted-power", columns="x=lx", n_bootstrap=0)
+    with pytest.raises(uf.FitInputError, match="only for --law shifted-power"):
+        uf.fit_law(pairs, columns="params=N,tokens=D,loss=lx", irreducible="e_x=1")

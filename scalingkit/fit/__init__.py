@@ -25,7 +25,6 @@ stats       ``percentile_interval``, ``ols_line`` / ``ols_loglog``
 diagnostics ``diagnose_fit``, ``Diagnostic``: collapsed terms, bounds, single-ray designs,
             near-singular curvature, starts that did not move, bootstrap disagreement
 isoflop     ``fit_isoflop``: Hoffmann et al.'s Approach 2 (isoFLOP parabolas)
-simplex     ``minimize_simplex``: mirror descent on the probability simplex
 """
 
 from .._io import to_jsonable

@@ -19,6 +19,8 @@ Methods and laws:
   (sum | mean) change it. ``law="chinchilla,kaplan"`` fits both with the same objective and
   compares them (:mod:`.holdout`).
 - ``--method isoflop``: Hoffmann et al.'s Approach 2 (:mod:`.isoflop`).
+- ``--law shifted-power`` with ``columns="x=L1,y=L2"``: the loss-to-loss law of Brandfonbrener
+  et al. 2024 (:mod:`.shifted`).
 
 Every result reports the exponents ``a = β/(α+β)``, ``b = α/(α+β)`` (where the law has them)
 with bootstrap intervals, and its diagnostics (:mod:`scalingkit.fit.diagnostics`; exit status
@@ -27,7 +29,7 @@ problem raises :class:`FitInputError` (a ``ValueError``) with a one-line message
 file, the column and, for a bad value, the CSV line number (the header is line 1).
 
 Modules: :mod:`~.options`, :mod:`~.inputs` (reading and validating the runs), :mod:`~.surface`
-and :mod:`~.result` (:class:`UserFitResult`), :mod:`~.isoflop`,
+and :mod:`~.result` (:class:`UserFitResult`), :mod:`~.isoflop`, :mod:`~.shifted`,
 :mod:`~.holdout`, :mod:`~.common`, :mod:`~.text` (printed tables),
 :mod:`~.report` (``fit.json``, ``fit.nc``, ``report.html``), :mod:`~.figures`. The
 synthetic-data studies of ``notebooks/fit_your_own.ipynb`` live in
@@ -62,6 +64,7 @@ from .options import (
     parse_columns,
     parse_grid,
     parse_holdout,
+    parse_irreducible,
     parse_laws,
     parse_numbers,
     parse_scale,
@@ -128,6 +131,7 @@ def fit_law(
     isoflop_budgets: Sequence[float] | str | None = None,
     isoflop_width: float = 0.15,
     isoflop_min_runs: int = 5,
+    irreducible: str | Mapping[str, float] | None = None,
 ) -> Any:
     r"""Fit a law to a user's runs (a CSV path or a DataFrame); ``scalingkit fit``.
 
@@ -139,14 +143,16 @@ def fit_law(
     data : DataFrame or path
         One row per training run (a CSV's delimiter is sniffed: ``,`` ``;`` tab ``|``).
     law : str or list of str
-        ``chinchilla`` (default) or ``kaplan`` (case-insensitive); a comma-separated list (or
-        list), e.g. ``"chinchilla,kaplan"``, fits each and compares them.
+        ``chinchilla`` (default), ``kaplan`` or ``shifted-power`` (case-insensitive); a
+        comma-separated list (or list) of laws of N and D, e.g. ``"chinchilla,kaplan"``, fits
+        each and compares them.
     method : {"surface", "isoflop"}
         The parametric fit of ``law``, or Approach 2 (``law`` is then ignored).
     columns : str or mapping, optional
         Role -> column, e.g. ``"params=N,tokens=D,loss=L"``; unmapped roles use the names
         ``params``, ``tokens``, ``loss``. ``flops=C`` derives ``D = C / (6N)`` when no tokens
-        column is mapped; ``budget=`` labels isoFLOP budgets.
+        column is mapped; ``budget=`` labels isoFLOP budgets; ``x=``, ``y=`` the two losses of
+        ``shifted-power``.
     scale : str or mapping, optional
         Units of the columns, ``"params=1e6,tokens=1e9"`` (N in millions, D in billions);
         everything is converted to raw counts.
@@ -174,10 +180,13 @@ def fit_law(
         runs).
     isoflop_budgets, isoflop_width, isoflop_min_runs
         Approach 2's grouping (nominal budgets, half-width in dex) and the runs a budget needs.
+    irreducible : str or mapping, optional
+        ``"e_x=1.8,e_y=2.1"`` for ``shifted-power`` (default: each fitted as the E of a Kaplan
+        law of N and D, which needs the params and tokens columns).
 
     Returns
     -------
-    UserFitResult or IsoFlopResult
+    UserFitResult, IsoFlopResult or ShiftedPowerResult
         Each has ``table()``, ``to_dict()``, ``to_xarray()``, ``diagnostics``, ``ok`` and
         ``exit_status``.
 
@@ -220,6 +229,25 @@ def fit_law(
         raise FitInputError(
             "holdout: Approach 2 predicts no loss; use --holdout with --method surface"
         )
+    if laws[0] == "shifted_power" or "x" in cols:
+        if laws[0] != "shifted_power" or method != "surface":
+            raise FitInputError("columns: x and y are the two losses of --law shifted-power")
+        if drop_highest:
+            raise FitInputError("drop_highest_loss: not for shifted-power (two losses)")
+        from .shifted import fit_shifted_runs
+
+        table = read_table(data)
+        runs, _ = validate_runs(table, cols, 3, "shifted-power", scale=factors)
+        return fit_shifted_runs(
+            runs,
+            irreducible=parse_irreducible(irreducible),
+            n_bootstrap=int(n_bootstrap),
+            seed=int(seed),
+            holdout=k_holdout,
+            meta=_meta(table, cols, factors, 0),
+        )
+    if irreducible:
+        raise FitInputError("irreducible: only for --law shifted-power")
     if method == "surface":
         for lw in laws:
             get_preset(lw)  # a one-line error for a law that is not a surface law

@@ -41,9 +41,8 @@ __all__ = [
 ]
 
 #: Roles a CSV column can play (``--columns role=name``): N, D (or the compute C), the loss,
-#: an isoFLOP budget label, the two losses of a loss-to-loss fit, and mixture weights (a
-#: ``PREFIX*`` pattern matching one column per domain).
-COLUMN_ROLES = ("params", "tokens", "flops", "loss", "budget")
+#: an isoFLOP budget label, and the two losses of a loss-to-loss fit.
+COLUMN_ROLES = ("params", "tokens", "flops", "loss", "budget", "x", "y")
 #: Column names used for roles the user does not map.
 DEFAULT_COLUMNS = {"params": "params", "tokens": "tokens", "loss": "loss"}
 #: Laws of N and D alone with a closed-form compute-optimal allocation (``--method surface``).
@@ -51,9 +50,9 @@ SURFACE_LAWS = ("chinchilla", "kaplan")
 #: The data-mixture laws of Shukor et al. 2025 (loss of N, D and the domain weights h).
 MIXTURE_LAWS = ("mixture_additive", "mixture_joint")
 #: Every law ``scalingkit fit`` offers (names are case-insensitive, ``-`` and ``_`` alike). The
-#: loss-to-loss and mixture laws of issue 16 are not offered yet (:data:`MIXTURE_LAWS` and the
-#: ``x``/``y``/``weights`` validation in :mod:`.inputs` are the groundwork).
-USER_LAWS = SURFACE_LAWS
+#: mixture laws are not offered yet (:data:`MIXTURE_LAWS` and the ``weights`` validation in
+#: :mod:`.inputs` are the groundwork).
+USER_LAWS = (*SURFACE_LAWS, "shifted_power")
 #: ``--method``: the parametric surface fit, or Hoffmann et al.'s Approach 2.
 METHODS = ("surface", "isoflop")
 #: Columns whose units ``--scale`` declares.
@@ -81,10 +80,10 @@ def parse_laws(spec: str | Sequence[str]) -> list[str]:
         raise FitInputError("law: no law given; valid laws: " + ", ".join(USER_LAWS))
     if len(set(keys)) != len(keys):
         raise FitInputError(f"law: a law is listed twice in {spec!r}")
-    if len(keys) > 1 and not (set(keys) <= set(SURFACE_LAWS) or set(keys) <= set(MIXTURE_LAWS)):
+    if len(keys) > 1 and not set(keys) <= set(SURFACE_LAWS):
         raise FitInputError(
-            f"law: laws compared side by side must be all of {', '.join(SURFACE_LAWS)} or all "
-            f"of {', '.join(k.replace('_', '-') for k in MIXTURE_LAWS)}, got {spec!r}"
+            f"law: laws compared side by side must be laws of N and D "
+            f"({', '.join(SURFACE_LAWS)}), got {spec!r}"
         )
     return keys
 

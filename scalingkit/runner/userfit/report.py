@@ -46,6 +46,9 @@ CAPTIONS = {
     "its minimum (cross; circled in red when it lies at the edge of the sampled sizes). Middle "
     "and right: the minima N_opt and D_opt against the budget's compute, with 95% bootstrap "
     "intervals, and the fitted power laws N_opt ∝ C^a, D_opt ∝ C^b with their 95% bands.",
+    "shifted": "Left: the paired losses y against x with the fitted shifted power law "
+    "y = K (x − E_x)^κ + E_y (dashed: the irreducible losses). Right: the same on "
+    "log(x − E_x), log(y − E_y) axes, where the law is the straight line.",
 }
 
 
@@ -53,7 +56,7 @@ def report_figures(result: Any) -> dict[str, Any]:
     """The figures of a result (name -> matplotlib Figure).
 
     A surface fit has four (``fit``, ``residuals``, ``bootstrap`` when bootstrapped,
-    ``frontier``); Approach 2 one (``isoflop``).
+    ``frontier``); Approach 2 one (``isoflop``); a shifted power law one (``shifted``).
     """
     from . import figures as figs
 
