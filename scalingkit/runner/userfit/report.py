@@ -26,6 +26,7 @@ __all__ = [
     "output_payloads",
     "render_html",
     "report_figures",
+    "report_pngs",
     "write_outputs",
 ]
 
@@ -52,38 +53,58 @@ CAPTIONS = {
 }
 
 
-def report_figures(result: Any) -> dict[str, Any]:
-    """The figures of a result (name -> matplotlib Figure).
-
-    A surface fit has four (``fit``, ``residuals``, ``bootstrap`` when bootstrapped,
-    ``frontier``); Approach 2 one (``isoflop``); a shifted power law one (``shifted``).
-    """
+def _figure_makers(result: Any) -> dict[str, Any]:
+    """Name -> zero-argument function drawing that figure: a surface fit's four (``fit``,
+    ``residuals``, ``bootstrap`` when bootstrapped, ``frontier``); Approach 2's one
+    (``isoflop``); a shifted power law's one (``shifted``)."""
     from . import figures as figs
 
     if not isinstance(result, UserFitResult):
         from .sections import method_figures
 
-        return method_figures(result)
+        return {k: (lambda f=f: f) for k, f in method_figures(result).items()}
     pred = result.predictions()
     frontier = result.frontier()
     out = {
-        "fit": figs.plot_fit(pred, result.curves(), frontier, title=result.formula),
-        "residuals": figs.plot_residuals(pred),
+        "fit": lambda: figs.plot_fit(pred, result.curves(), frontier, title=result.formula),
+        "residuals": lambda: figs.plot_residuals(pred),
     }
     if result.samples is not None and len(result.samples) > 1:
-        out["bootstrap"] = figs.plot_bootstrap(result.samples, marks={"estimate": result.params})
-    out["frontier"] = figs.plot_frontier(frontier, result.runs)
+        out["bootstrap"] = lambda: figs.plot_bootstrap(
+            result.samples, marks={"estimate": result.params}
+        )
+    out["frontier"] = lambda: figs.plot_frontier(frontier, result.runs)
     return out
+
+
+def report_figures(result: Any) -> dict[str, Any]:
+    """The figures of a result (name -> matplotlib Figure; :func:`_figure_makers`)."""
+    return {k: make() for k, make in _figure_makers(result).items()}
+
+
+def report_pngs(result: Any) -> dict[str, bytes]:
+    """The figures of :func:`report_figures` rendered to PNG; a surface fit's are drawn by up
+    to :func:`~scalingkit.fit.default_threads` forked processes at once (the same bytes as one
+    at a time)."""
+    from ...fit.objective import default_threads
+    from ...fit.workers import fork_map
+    from ...plots import figure_png
+
+    makers = _figure_makers(result)
+    names = list(makers)
+    if not isinstance(result, UserFitResult):  # drawn already: render here
+        return {k: figure_png(makers[k]()) for k in names}
+    pngs = fork_map(lambda k: figure_png(makers[k]()), names, default_threads())
+    return dict(zip(names, pngs, strict=True))
 
 
 def render_html(result: Any, figures: Mapping[str, str | bytes] | None = None) -> str:
     """Self-contained HTML report (figures embedded as PNG; ``figures``: name -> PNG bytes or
-    base64 text, default :func:`report_figures`)."""
-    from ...plots import figure_png
+    base64 text, default :func:`report_pngs`)."""
     from .sections import page_context
 
     if figures is None:
-        figures = {k: figure_png(f) for k, f in report_figures(result).items()}
+        figures = report_pngs(result)
     return render_page("fit.html.j2", **page_context(result, dict(figures), CAPTIONS))
 
 
