@@ -300,7 +300,8 @@ def fit_isoflop(
         row["loss_opt"] = float(pn["c"][0] + pn["c"][1] * vn0 + pn["c"][2] * vn0 * vn0)
         if W is not None:
             for key, vb, valid in (("n", vn, validn), ("d", vd, validd)):
-                vals = np.where(valid, 10.0**vb, np.nan)
+                with np.errstate(over="ignore"):  # invalid draws: NaN anyway
+                    vals = np.where(valid, 10.0**vb, np.nan)
                 if np.isfinite(vals).sum() >= 2:
                     row[f"{key}_opt_low"], row[f"{key}_opt_high"] = percentile_interval(
                         vals, level, omit_nan=True
