@@ -231,7 +231,7 @@ def plot_isoflop(fit, runs: pd.DataFrame, reference: Mapping[str, float] | None 
     ax.set(xscale="log", xlabel="parameters N", ylabel="final loss", title="isoFLOP profiles")
     ax.title.set_fontsize(10)
     sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-    fig.colorbar(sm, ax=ax, label="budget C (FLOP)")
+    fig.colorbar(sm, ax=ax, label="budget C (FLOP)", pad=0.02)
     C = np.geomspace(t["compute"].min() / 1.5, t["compute"].max() * 1.5, 50)
     fr = fit.frontier(C)
     pal = sns.color_palette("colorblind")
@@ -290,5 +290,5 @@ def plot_isoflop(fit, runs: pd.DataFrame, reference: Mapping[str, float] | None 
             a_.text(0.5, 0.5, "no usable budget", ha="center", transform=a_.transAxes)
         a_.legend(frameon=False, fontsize=7.5)
     sns.despine(fig)
-    fig.subplots_adjust(wspace=0.35)
+    fig.subplots_adjust(wspace=0.55)
     return fig
