@@ -358,117 +358,46 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=FIT_EPILOG,
     )
-    p_fit.add_argument("csv", help="CSV with one row per training run (delimiter sniffed)")
-    p_fit.add_argument(
-        "--law",
-        default="chinchilla",
-        help="chinchilla (default), kaplan or shifted-power (case-insensitive); a "
-        "comma-separated list (chinchilla,kaplan) fits each on the same runs and compares them "
-        "(AIC, BIC, hold-out)",
-    )
-    p_fit.add_argument(
-        "--method",
-        choices=["surface", "isoflop"],
-        default="surface",
-        help="surface: the fit of --law (default); isoflop: Hoffmann et al.'s "
-        "Approach 2 (a parabola per compute budget, exponents from the minima)",
-    )
-    p_fit.add_argument(
-        "--columns",
-        default=None,
-        metavar="ROLE=NAME,...",
-        help="CSV columns of params, tokens (or flops: D = C/(6N)) and loss, e.g. "
-        "params=N,tokens=D,loss=L (default: columns named params, tokens, loss); budget=COL "
-        "labels isoFLOP budgets; x=L1,y=L2 the two losses of shifted-power",
-    )
-    p_fit.add_argument(
-        "--scale",
-        default=None,
-        metavar="ROLE=FACTOR,...",
-        help="units of the columns, e.g. params=1e6,tokens=1e9 for N in millions and D in "
-        "billions (everything is converted to raw counts)",
-    )
-    p_fit.add_argument(
-        "--residual", choices=["log", "linear"], default=None,
-        help="residuals log L - log L^ or L - L^ (default: the law's preset, log)",
-    )  # fmt: skip
-    p_fit.add_argument(
-        "--loss", choices=["huber", "squared"], default=None,
-        help="per-run loss of the residual (default: the preset's, huber)",
-    )  # fmt: skip
-    p_fit.add_argument(
-        "--huber-delta", type=float, default=None,
-        help="Huber threshold δ, on the residual's scale (default: the preset's, 1e-3)",
-    )  # fmt: skip
-    p_fit.add_argument(
-        "--reduction", choices=["sum", "mean"], default=None,
-        help="sum or mean over runs (default: the preset's: sum for chinchilla, mean for kaplan)",
-    )  # fmt: skip
-    p_fit.add_argument(
-        "--bootstrap", type=int, default=1000, help="bootstrap refits (default 1000; 0: none)"
-    )
-    p_fit.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    p_fit.add_argument(
-        "--grid",
-        action="append",
-        default=[],
-        metavar="NAME=V1,V2,...",
-        help="replace the preset's initial values of one parameter (repeatable)",
-    )
-    p_fit.add_argument(
-        "--start-grid", choices=["paper", "quick"], default="paper",
-        help="the preset's starting grid: the paper's (default) or its smaller quick grid",
-    )  # fmt: skip
-    p_fit.add_argument(
-        "--bounds",
-        action="append",
-        default=[],
-        metavar="NAME=LO:HI",
-        help="box constraint of one parameter of a surface fit, e.g. alpha=0:1 or E=1: "
-        "(A, B, E bound the coefficient; a side may be empty; repeatable)",
-    )
-    p_fit.add_argument(
-        "--holdout",
-        default=None,
-        metavar="largest[:K]",
-        help="extrapolation test: refit without the top compute budget (or the K "
-        "largest-compute runs) and report the relative error of the predicted loss on them",
-    )
-    p_fit.add_argument(
-        "--drop-highest-loss", type=int, default=0, metavar="K",
-        help="drop the K highest-loss runs before fitting (Besiroglu et al. drop 5 of the 245 "
-        "Chinchilla runs)",
-    )  # fmt: skip
-    p_fit.add_argument(
-        "--budgets",
-        default=None,
-        metavar="C1,C2,...",
-        help="compute budgets (FLOP) for the allocation table (default: decades from the "
-        "runs' compute to 1000x beyond)",
-    )
-    p_fit.add_argument(
-        "--isoflop-budgets", default=None, metavar="C1,C2,...",
-        help="isoflop: nominal budgets; each run goes to the nearest within --isoflop-width "
-        "(default: a budget column, else a new budget at every jump > 0.05 dex in log10 C)",
-    )  # fmt: skip
-    p_fit.add_argument(
-        "--isoflop-width", type=float, default=0.15, metavar="DEX",
-        help="isoflop: half-width in log10 C around each nominal budget (default 0.15)",
-    )  # fmt: skip
-    p_fit.add_argument(
-        "--isoflop-min-runs", type=int, default=5, metavar="K",
-        help="isoflop: runs a budget needs for its parabola (default 5)",
-    )  # fmt: skip
-    p_fit.add_argument(
-        "--irreducible",
-        default=None,
-        metavar="e_x=V,e_y=V",
-        help="shifted-power: the irreducible losses E_x, E_y (default: each fitted as the E of "
-        "a Kaplan law of N and D)",
-    )
-    p_fit.add_argument(
-        "--out", default="fit", help="output folder: fit.json, fit.nc, report.html (default fit/)"
-    )
+    fa = p_fit.add_argument
+    # fmt: off
+    fa("csv", help="CSV with one row per training run (delimiter sniffed)")
+    fa("--law", default="chinchilla", help="chinchilla (default), kaplan or shifted-power; "
+       "a list (chinchilla,kaplan) fits each and compares them (AIC, BIC, hold-out)")
+    fa("--method", choices=["surface", "isoflop"], default="surface",
+       help="surface: the fit of --law (default); isoflop: Hoffmann et al.'s Approach 2")
+    fa("--columns", metavar="ROLE=NAME,...", help="CSV columns of params, tokens (or flops: "
+       "D = C/(6N)), loss (default: columns so named), budget (isoFLOP labels), x, y "
+       "(shifted-power), e.g. params=N,tokens=D,loss=L")
+    fa("--scale", metavar="ROLE=FACTOR,...",
+       help="units of the columns, e.g. params=1e6,tokens=1e9 (converted to raw counts)")
+    fa("--residual", choices=["log", "linear"], help="log L − log L̂ or L − L̂ (default: log)")
+    fa("--loss", choices=["huber", "squared"], help="per-run loss (default: the preset's, huber)")
+    fa("--huber-delta", type=float, help="Huber δ, on the residual's scale (default 1e-3)")
+    fa("--reduction", choices=["sum", "mean"], help="over runs (default: the preset's)")
+    fa("--bootstrap", type=int, default=1000, help="bootstrap refits (default 1000; 0: none)")
+    fa("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    fa("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
+       help="replace the preset's initial values of one parameter (repeatable)")
+    fa("--start-grid", choices=["paper", "quick"], default="paper",
+       help="the preset's starting grid: the paper's (default) or its quick subgrid")
+    fa("--bounds", action="append", default=[], metavar="NAME=LO:HI", help="box constraint, "
+       "e.g. alpha=0:1 or E=1: (A, B, E bound the coefficient; repeatable)")
+    fa("--holdout", metavar="largest[:K]", help="refit without the top compute budget (or the "
+       "K largest-compute runs); report the relative error of the predicted loss on them")
+    fa("--drop-highest-loss", type=int, default=0, metavar="K",
+       help="drop the K highest-loss runs first (Besiroglu et al. drop 5 Chinchilla runs)")
+    fa("--budgets", metavar="C1,C2,...", help="compute budgets (FLOP) of the allocation table "
+       "(default: decades from the runs' compute to 1000x beyond)")
+    fa("--isoflop-budgets", metavar="C1,C2,...", help="isoflop: nominal budgets, each run to "
+       "the nearest (default: a budget column, else a new budget at each jump > 0.05 dex)")
+    fa("--isoflop-width", type=float, default=0.15, metavar="DEX",
+       help="isoflop: half-width in log10 C around each nominal budget (default 0.15)")
+    fa("--isoflop-min-runs", type=int, default=5, metavar="K",
+       help="isoflop: runs a budget needs for its parabola (default 5)")
+    fa("--irreducible", metavar="e_x=V,e_y=V", help="shifted-power: E_x, E_y (default: each "
+       "the E of a Kaplan fit on N and D)")
+    fa("--out", default="fit", help="output folder: fit.json, fit.nc, report.html (default fit/)")
+    # fmt: on
     p_fit.set_defaults(func=_cmd_fit)
 
     p_index = sub.add_parser("index", help="rebuild index.html and scorecard.csv from results")

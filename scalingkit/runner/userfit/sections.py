@@ -20,7 +20,7 @@ from ..pages import Markup, frame_html
 from .result import UserFitResult
 from .text import COMPARISON_NOTE, budget_text
 
-__all__ = ["method_figures", "page_context", "table_html"]
+__all__ = ["data_table", "method_figures", "page_context", "section", "table_html"]
 
 EXIT_NOTE = (
     "Exit status of scalingkit fit: 0 when the fit converged and no diagnostic is an error "
@@ -41,7 +41,7 @@ def table_html(df: pd.DataFrame, index: bool = True) -> Markup:
     )
 
 
-def _section(title: str, table: pd.DataFrame | None = None, text: str = "", index: bool = True):
+def section(title: str, table: pd.DataFrame | None = None, text: str = "", index: bool = True):
     return {
         "title": title,
         "text": text,
@@ -63,7 +63,7 @@ def _interval_view(
     return view
 
 
-def _data_table(runs: pd.DataFrame, keys: dict[str, str]) -> Markup:
+def data_table(runs: pd.DataFrame, keys: dict[str, str]) -> Markup:
     rows = pd.DataFrame(
         {"min": [runs[k].min() for k in keys], "max": [runs[k].max() for k in keys]},
         index=list(keys.values()),
@@ -100,7 +100,7 @@ def _base(result: Any, figures: dict, captions: dict, title: str) -> dict[str, A
         "captions": captions,
         "no_bootstrap_note": ""
         if boot
-        else "No bootstrap (0 refits): no standard errors, no intervals and no bootstrap figure.",
+        else "No bootstrap pair plot: 0 bootstrap refits, so no standard errors and no intervals.",
         "uncertainty_text": f"Intervals are 95% percentile intervals over {boot} bootstrap "
         "refits (runs resampled with replacement)."
         if boot
@@ -129,7 +129,7 @@ def _surface(r: UserFitResult, figures: dict, captions: dict) -> dict[str, Any]:
             f"reported fit is the best converged start.{bounds}",
             "objective_words": r.objective_description,
             "objective_formula": objective_formula(r.residual, r.loss, r.reduction, r.huber_delta),
-            "data_table": _data_table(
+            "data_table": data_table(
                 r.runs,
                 {
                     "params": "N (params)",
@@ -141,14 +141,14 @@ def _surface(r: UserFitResult, figures: dict, captions: dict) -> dict[str, Any]:
         }
     )
     sections = [
-        _section("Parameters", r.to_frame()),
-        _section(
+        section("Parameters", r.to_frame()),
+        section(
             "Exponents",
             r.exponents(),
             "N_opt ∝ C^a and D_opt ∝ C^b with a = β/(α+β), b = α/(α+β) (Hoffmann et al. 2022, "
             "eq. 4; the Kaplan form has a = 1/(1 + α/β)).",
         ),
-        _section(
+        section(
             "Compute-optimal allocation",
             _interval_view(
                 r.allocation(),
@@ -164,7 +164,7 @@ def _surface(r: UserFitResult, figures: dict, captions: dict) -> dict[str, Any]:
             ["params", "tokens", "compute", "observed", "predicted", "rel_error"]
         ]
         sections.append(
-            _section(
+            section(
                 "Extrapolation test (hold-out)",
                 per,
                 f"Refitted without {h['rule']} ({h['n_train']} runs left), the law predicts "
@@ -179,7 +179,7 @@ def _surface(r: UserFitResult, figures: dict, captions: dict) -> dict[str, Any]:
         )
     if r.comparison is not None:
         sections.append(
-            _section("Laws compared on the same runs", r.comparison, COMPARISON_NOTE, index=False)
+            section("Laws compared on the same runs", r.comparison, COMPARISON_NOTE, index=False)
         )
     ctx["sections"] = sections
     boot = r.bootstrap
@@ -205,9 +205,9 @@ def _surface(r: UserFitResult, figures: dict, captions: dict) -> dict[str, Any]:
             "bootstrap seed",
         ],
     )
-    ctx["appendix"] = [_section("Convergence", conv)]
+    ctx["appendix"] = [section("Convergence", conv)]
     if r.covariance is not None:
-        ctx["appendix"].append(_section("Bootstrap covariance", r.covariance))
+        ctx["appendix"].append(section("Bootstrap covariance", r.covariance))
     return ctx
 
 
@@ -242,7 +242,7 @@ def _isoflop(r: Any, figures: dict, captions: dict) -> dict[str, Any]:
             "uncertainty_text": ctx["uncertainty_text"].replace(
                 "runs resampled with replacement", "runs resampled within each budget"
             ),
-            "data_table": _data_table(
+            "data_table": data_table(
                 r.runs,
                 {
                     "params": "N (params)",
@@ -270,14 +270,14 @@ def _isoflop(r: Any, figures: dict, captions: dict) -> dict[str, Any]:
     ]
     extra = [c for c in ("n_opt_low", "n_opt_high") if c in t]
     ctx["sections"] = [
-        _section(
+        section(
             "Exponents",
             r.exponents(),
             "N_opt ∝ C^a and D_opt ∝ C^b, fitted separately "
             "to the minima of the N and D parabolas (so a + b need not be exactly 1).",
         ),
-        _section("Per-budget minima", t[cols + extra], index=False),
-        _section(
+        section("Per-budget minima", t[cols + extra], index=False),
+        section(
             "Compute-optimal allocation",
             _interval_view(
                 r.allocation(), {"n_opt": "N_opt", "d_opt": "D_opt", "tokens_per_param": "D/N"}

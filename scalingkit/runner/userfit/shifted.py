@@ -226,7 +226,7 @@ class ShiftedPowerResult(UserResultMixin):
         return {"shifted": fig}
 
     def page_context(self, ctx: dict[str, Any]) -> dict[str, Any]:
-        from .sections import _data_table, _section
+        from .sections import data_table, section
 
         ctx.update(
             {
@@ -240,16 +240,16 @@ class ShiftedPowerResult(UserResultMixin):
                     "runs resampled with replacement", "pairs resampled with replacement"
                 )
                 + " They are conditional on E_x and E_y.",
-                "data_table": _data_table(self.runs, {"x": "loss x", "y": "loss y"}),
+                "data_table": data_table(self.runs, {"x": "loss x", "y": "loss y"}),
                 "sections": [
-                    _section("Parameters", self.parameters(), f"R² = {self.r_squared:.4f}."),
+                    section("Parameters", self.parameters(), f"R² = {self.r_squared:.4f}."),
                 ],
             }
         )
         if self.holdout:
             h = self.holdout
             ctx["sections"].append(
-                _section(
+                section(
                     "Hold-out",
                     pd.DataFrame(h["runs"]),
                     f"{h['rule']}: mean |relative error| of y {h['mre']:.3%}.",
