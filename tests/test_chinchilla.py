@@ -249,3 +249,27 @@ def test_frames_for_figures(runs):
     fr = ch.frontier_frame({"h": ch.HOFFMANN_ROUNDED}, [1e20, 1e22], samples, "h")
     np.testing.assert_allclose(fr["n_opt_lo"], fr["n_opt"])
     np.testing.assert_allclose(6 * fr["n_opt"] * fr["d_opt"], fr["compute"])
+
+
+def test_the_notebook_runs_without_a_bootstrap(tmp_path):
+    """``-p n_bootstrap=0``: the point estimates, likelihoods and LR test are recorded; nothing
+    that needs the bootstrap (SEs, Wald, t-tests, bands) is; ``-p n_bootstrap=3`` fails up front."""
+    import io
+    import json
+
+    from scalingkit.notebooks import discover_notebooks
+    from scalingkit.runner import run_notebooks
+
+    (nb,) = discover_notebooks(["chinchilla_replication"])
+    (ok,) = run_notebooks(
+        [nb], out_dir=tmp_path, overrides={"n_bootstrap": "0"}, progress=False, log=io.StringIO()
+    )
+    assert ok.ok, ok.error
+    rec = {r["quantity"] for r in json.loads(ok.results.read_text())["records"]}
+    assert {"mle.E", "hoffmann_test.lr", "tokens_per_param.hoffmann_policy"} <= rec
+    assert not any(q.startswith(("se.", "ci95.", "hoffmann_test.chi2")) for q in rec)
+    (bad,) = run_notebooks(
+        [nb], out_dir=tmp_path / "bad", overrides={"n_bootstrap": "3"}, progress=False,
+        log=io.StringIO(),
+    )  # fmt: skip
+    assert not bad.ok and "n_bootstrap" in str(bad.error)
