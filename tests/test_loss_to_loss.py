@@ -371,3 +371,20 @@ def test_the_notebook_runs_without_a_bootstrap(tmp_path) -> None:
     recs = {r["quantity"]: r for r in json.loads(ok.results.read_text())["records"]}
     assert recs["irreducible.fineweb"]["uncertainty"] is None
     assert "translation.starcoder.r2_ours_mean" in recs
+
+
+def test_flops_to_loss_grid_recovers_a_shifted_power_law() -> None:
+    C = np.geomspace(2e17, 5e19, 8)
+    y = 40.0 * C**-0.07 + 1.2
+    f = l2l.fit_flops_to_loss(C, y)
+    assert f["b_x"] == 0.0
+    assert f["predict"](1e21) == pytest.approx(40.0 * 1e21**-0.07 + 1.2, rel=0.01)
+
+
+def test_downstream_extrapolation_reproduces_the_authors_cell_35(sweep: pd.DataFrame) -> None:
+    E = l2l.authors_irreducible_losses(data.load_loss_to_loss_opt_params())
+    held_out = data.load_loss_to_loss_extrapolation()
+    d = l2l.downstream_extrapolation(sweep, held_out, E, ["hellaswag", "mmlu_humanities"])
+    mare = 100 * d.groupby("loss")[[f"{m}_rel_error" for m in l2l.DOWNSTREAM_METHODS]].mean()
+    np.testing.assert_allclose(mare.loc["hellaswag"], [1.6, 1.2, 1.7, 9.2], atol=0.051)
+    np.testing.assert_allclose(mare.loc["mmlu_humanities"], [2.8, 23.1, 4.4, 11.0], atol=0.051)

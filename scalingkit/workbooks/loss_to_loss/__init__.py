@@ -6,6 +6,7 @@ Modules
 corpora        a corpus's runs and the sweep in long form
 corpus_laws    the Kaplan-form law per (training corpus, loss) and the check against the authors'
 families       pairs of runs and the shifted power laws between their losses
+downstream_extrapolation  the 1e21 downstream losses from the small set (the authors' 2nd experiment)
 extrapolation  predicting the held-out 1e21-FLOP runs: single-corpus laws vs the curves
 authors_translation  translating a scaling law the authors' way (small set, R² on all runs)
 translation    our extension: the translated law's 1e21-FLOP extrapolation (three-parameter fit)
@@ -44,6 +45,11 @@ from .corpus_laws import (
     irreducible_losses,
     irreducible_samples,
 )
+from .downstream_extrapolation import (
+    DOWNSTREAM_METHODS,
+    downstream_extrapolation,
+    fit_flops_to_loss,
+)
 from .extrapolation import extrapolation_errors, scaling_law_extrapolation
 from .families import (
     FamilySpec,
@@ -61,6 +67,7 @@ from .translation import translation_experiment
 
 __all__ = [
     "AUTHORS_BASELINE",
+    "DOWNSTREAM_METHODS",
     "MODE_DEFAULTS",
     "SMALL_SET",
     "FamilySpec",
@@ -70,12 +77,14 @@ __all__ = [
     "compare_with_authors",
     "corpus_runs",
     "curve_frame",
+    "downstream_extrapolation",
     "extrapolation_errors",
     "family_points",
     "family_summary",
     "fit_corpus_laws",
     "fit_curve_free_ey",
     "fit_family",
+    "fit_flops_to_loss",
     "fit_own_validation_laws",
     "irreducible_losses",
     "irreducible_samples",
