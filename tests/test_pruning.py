@@ -166,27 +166,6 @@ def test_pareto_envelope_is_lower_envelope():
         assert np.all(env.eps.to_numpy()[ok] <= e[ok] + 1e-12)
 
 
-# ---------------------------------------------------------------------------- real data
-def test_real_data_metrics_and_runs_are_deterministic():
-    d = pr.load_real("digits")
-    assert d.X.shape[1] == 64 and len(d.y_test) == 500
-    X, y = d.X[:200], d.y[:200]
-    proto = pr.difficulty("prototype", X, y, seed=0)
-    proto_shuffled = pr.difficulty("prototype", X, np.roll(y, 7), seed=0)
-    np.testing.assert_array_equal(proto, proto_shuffled)  # self-supervised: labels unused
-    marg = pr.difficulty("margin", X, y, seed=0)
-    assert marg.shape == (200,) and np.isfinite(marg).all()
-    r1 = pr.run_real(d, [100, 200], [1.0, 0.5], n_seeds=2, seed=3, n_jobs=1)
-    r2 = pr.run_real(d, [100, 200], [1.0, 0.5], n_seeds=2, seed=3, n_jobs=2)
-    pd.testing.assert_frame_equal(r1, r2)
-    assert set(r1.strategy) == {"none", "hard", "easy", "random"}
-    assert (r1.error < 0.6).all()
-    with pytest.raises(ValueError, match="exceeds the digits train pool"):
-        pr.run_real(d, [5000], [1.0], n_seeds=1)
-    with pytest.raises(ValueError, match="parameter name"):
-        pr.load_real("cifar10")
-
-
 def test_bad_parameters_raise_clear_errors():
     with pytest.raises(ValueError, match="parameter alpha_range"):
         pr.ReplicaTheory(0.0).solve(0.5, "hard", alpha_range=(2.0, 1.0))

@@ -21,7 +21,7 @@ fetch      :class:`DataStore` (registry + mirror + cache + environment), :func:`
 validate   the one validation helper and its message shape (``require_columns`` ...)
 loaders    every ``load_*`` of the registry's files (and ``MIXTURE_DOMAINS``)
 corpora    the loss-to-loss sweep's corpora, loss names and columns (``data.corpora.CORPORA``)
-datasets   offline real data sets of the pruning workbook (:func:`load_real`)
+datasets   offline real data sets of the pruning workbook (:func:`load_real`, :func:`load_mnist1d`)
 """
 
 from ..errors import (
@@ -32,7 +32,7 @@ from ..errors import (
     UnknownDataKeyError,
 )
 from . import corpora
-from .datasets import REAL_DATASETS, RealData, load_real
+from .datasets import MNIST1D_LENGTH, REAL_DATASETS, RealData, load_mnist1d, load_real
 from .fetch import (
     CACHE_DIR_ENV,
     DATA_DIR_ENV,
@@ -79,6 +79,7 @@ __all__ = [
     "CACHE_DIR_ENV",
     "DATA_DIR_ENV",
     "MIXTURE_DOMAINS",
+    "MNIST1D_LENGTH",
     "REAL_DATASETS",
     "REGISTRY_ENV",
     "DataError",
@@ -102,6 +103,7 @@ __all__ = [
     "load_loss_to_loss_extrapolation",
     "load_loss_to_loss_opt_params",
     "load_loss_to_loss_sweep",
+    "load_mnist1d",
     "load_real",
     "load_registry",
     "load_regmix",

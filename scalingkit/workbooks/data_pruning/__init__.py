@@ -8,7 +8,10 @@ replica     the replica theory of the max-margin student (and the grid of theory
 curve       a replica solution read as test error against pruned data-set size
 simulation  exact max-margin students on pruned Gaussian data, compared with the theory
 claims      the paper's claims measured on the theory: crossovers, envelopes, power laws
-real_data   the same protocol on small real data sets that ship offline
+conv_model  the real-data model: random 1-D convolution features and a ridge classifier
+metrics     pruning metrics on real data (margin, EL2N, prototype, random) and selection
+real_data   the real-data design and its runs on MNIST-1D pools of growing size
+real_analysis  paired differences, crossovers, envelope and class shares of those runs
 design      the grids of each mode
 figures     the notebook's figures (imported on first use)
 
@@ -21,22 +24,39 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .claims import PowerLawFit, crossovers, evaluate_claims, fit_power_law, pareto_envelope
-from .curve import TheoryCurve
-from .design import SimulationBlock, StudyDesign, study_design
-from .field import STRATEGIES, PrunedField, gauss_hinge2
-from .real_data import (
-    RealData,
-    RealDataStudy,
-    difficulty,
-    load_real,
-    order_flips,
-    pruned_vs_random,
-    real_data_study,
-    real_envelope,
-    run_real,
-    summarize_real,
+from .claims import (
+    PowerLawFit,
+    crossovers,
+    evaluate_claims,
+    fit_power_law,
+    pareto_envelope,
+    sign_change,
 )
+from .conv_model import ConvFeatures, RidgeHead, margins, ridge_fit
+from .curve import TheoryCurve
+from .design import SimulationBlock, StudyDesign, real_design, study_design
+from .field import STRATEGIES, PrunedField, gauss_hinge2
+from .metrics import (
+    METRICS,
+    el2n_scores,
+    heldout_margin_scores,
+    margin_scores,
+    prototype_scores,
+    random_scores,
+    select,
+)
+from .real_analysis import (
+    EnvelopeAnalysis,
+    cell_means,
+    class_shares,
+    crossover_order,
+    envelope_analysis,
+    hard_minus_easy,
+    paired_differences,
+    regime_claims,
+    regimes,
+)
+from .real_data import PoolBlock, RealData, RealDesign, load_real, run_pruning, variants
 from .replica import ReplicaTheory, solve_all
 from .simulation import (
     MaxMarginResult,
@@ -50,47 +70,66 @@ from .simulation import (
 )
 
 __all__ = [
+    "METRICS",
     "MODE_DEFAULTS",
     "STRATEGIES",
+    "ConvFeatures",
+    "EnvelopeAnalysis",
     "MaxMarginResult",
+    "PoolBlock",
     "PowerLawFit",
     "PrunedField",
     "RealData",
-    "RealDataStudy",
+    "RealDesign",
     "ReplicaTheory",
+    "RidgeHead",
     "SimulationBlock",
     "SimulationStudy",
     "StudyDesign",
     "TheoryCurve",
+    "cell_means",
+    "class_shares",
     "compare_theory_simulation",
+    "crossover_order",
     "crossovers",
-    "difficulty",
+    "el2n_scores",
+    "envelope_analysis",
     "evaluate_claims",
     "fit_power_law",
     "gauss_hinge2",
+    "hard_minus_easy",
+    "heldout_margin_scores",
     "load_real",
+    "margin_scores",
+    "margins",
     "max_margin",
-    "order_flips",
+    "paired_differences",
     "pareto_envelope",
-    "pruned_vs_random",
-    "real_data_study",
-    "real_envelope",
-    "run_real",
+    "prototype_scores",
+    "random_scores",
+    "real_design",
+    "regime_claims",
+    "regimes",
+    "ridge_fit",
+    "run_pruning",
+    "select",
+    "sign_change",
     "simulate_grid",
     "simulate_once",
     "simulation_study",
     "solve_all",
     "study_design",
-    "summarize_real",
     "summarize_simulation",
+    "variants",
 ]
 
 #: Defaults of the knobs that depend on the mode; the notebook's parameters cell sets them to
 #: ``None`` and :func:`scalingkit.reporting.start` fills them in (an explicit value wins):
-#: the input dimension N of the simulations and the seeds of the simulations and real-data runs.
+#: the input dimension N of the simulations, the seeds of the simulations and the replicates of
+#: the small and large MNIST-1D pools.
 MODE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "quick": {"sim_N": 150, "sim_seeds": 5, "real_seeds": 5},
-    "full": {"sim_N": 200, "sim_seeds": 10, "real_seeds": 10},
+    "quick": {"sim_N": 150, "sim_seeds": 5, "real_seeds_small": 10, "real_seeds_large": 3},
+    "full": {"sim_N": 200, "sim_seeds": 10, "real_seeds_small": 20, "real_seeds_large": 5},
 }
 
 

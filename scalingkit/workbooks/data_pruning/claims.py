@@ -14,7 +14,43 @@ import pandas as pd
 
 from ...fit import ols_loglog
 
-__all__ = ["PowerLawFit", "crossovers", "evaluate_claims", "fit_power_law", "pareto_envelope"]
+__all__ = [
+    "PowerLawFit",
+    "crossovers",
+    "evaluate_claims",
+    "fit_power_law",
+    "pareto_envelope",
+    "sign_change",
+]
+
+
+def sign_change(x: np.ndarray, d: np.ndarray) -> float:
+    r"""First ``x`` at which ``d`` turns from positive to non-positive, interpolated in log x.
+
+    With :math:`d_i > 0 \ge d_{i+1}` the first such pair (``x`` increasing),
+
+    .. math:: \log x^* = \log x_i + (\log x_{i+1} - \log x_i)\,\frac{d_i}{d_i - d_{i+1}};
+
+    NaN when ``d`` never changes sign that way. Non-finite values are dropped first. Used for
+    the keep-hard / keep-easy crossover, ``d = error(hard) - error(easy)``, of the theory
+    curves and of the real-data pools alike.
+    """
+    x = np.asarray(x, dtype=float)
+    d = np.asarray(d, dtype=float)
+    if x.shape != d.shape or x.ndim != 1:
+        raise ValueError(
+            f"sign_change: x and d must be 1-D of one length, got {x.shape}, {d.shape}"
+        )
+    ok = np.isfinite(x) & np.isfinite(d) & (x > 0)
+    x, d = x[ok], d[ok]
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("sign_change: x must be strictly increasing")
+    idx = np.nonzero((d[:-1] > 0) & (d[1:] <= 0))[0]
+    if not idx.size:
+        return float("nan")
+    i = idx[0]
+    la = np.log(x[i]) + (np.log(x[i + 1]) - np.log(x[i])) * d[i] / (d[i] - d[i + 1])
+    return float(np.exp(la))
 
 
 def crossovers(curves: pd.DataFrame, theta: float = 0.0) -> pd.DataFrame:
@@ -32,12 +68,7 @@ def crossovers(curves: pd.DataFrame, theta: float = 0.0) -> pd.DataFrame:
         d = h.eps.to_numpy() - e.eps.to_numpy()
         ok = np.isfinite(d)
         a, d = a[ok], d[ok]
-        cross = np.nan
-        idx = np.nonzero((d[:-1] > 0) & (d[1:] <= 0))[0]
-        if idx.size:
-            i = idx[0]
-            la = np.log(a[i]) + (np.log(a[i + 1]) - np.log(a[i])) * d[i] / (d[i] - d[i + 1])
-            cross = float(np.exp(la))
+        cross = sign_change(a, d)
         rows.append(
             {
                 "theta": theta,

@@ -13,7 +13,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-__all__ = ["imperfect_probe", "pareto", "real_data", "theory_vs_simulation"]
+__all__ = ["imperfect_probe", "pareto", "real_envelope", "real_regimes", "theory_vs_simulation"]
 
 
 def _f_palette(fs) -> dict[float, tuple]:
@@ -116,31 +116,73 @@ def imperfect_probe(curves: pd.DataFrame, envelopes: dict[float, pd.DataFrame]) 
     return fig
 
 
-def real_data(summary: pd.DataFrame, envelope: pd.DataFrame, fits: dict[str, object]) -> Figure:
-    """Test error against kept-set size per data set: every (metric, strategy), the random
-    power law and the envelope over (pool size, f, metric, strategy)."""
-    names = list(dict.fromkeys(summary.dataset))
-    fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 4.3), squeeze=False)
-    s = summary.assign(variant=summary.metric + " / " + summary.strategy)
-    s.loc[s.strategy == "none", "variant"] = "full pool"
-    for ax, name in zip(axes[0], names, strict=True):
-        d = s[s.dataset == name]
-        sns.scatterplot(data=d, x="n_kept", y="err_mean", hue="variant", style="f", ax=ax, s=35)
-        e = envelope[envelope.dataset == name]
-        ax.plot(e.n_kept, e.err_mean, color="crimson", lw=2.5, alpha=0.6, label="envelope")
-        fit = fits.get(name)
-        if fit is not None:
-            xs = np.geomspace(d.n_kept.min(), d.n_kept.max(), 50)
-            ax.plot(xs, fit.predict(xs), "k--", lw=1, label=f"random: ν = {fit.exponent:.2f}")
-        ax.set(
-            xscale="log",
-            yscale="log",
-            xlabel="kept training examples",
-            ylabel="test error",
-            title=name,
+def real_regimes(paired: pd.DataFrame, *, selection: str = "unbalanced") -> Figure:
+    """Keep-easy and keep-hard minus random pruning (paired mean ± 2 SE) against the pool size,
+    one panel per (metric, f): below zero the strategy beats random."""
+    d = paired[(paired.selection == selection) & (paired.probe == "pool")]
+    metrics = list(dict.fromkeys(d.metric))
+    fs = sorted(set(d.f), reverse=True)
+    fig, axes = plt.subplots(
+        len(fs),
+        len(metrics),
+        figsize=(3.6 * len(metrics), 2.9 * len(fs)),
+        squeeze=False,
+        sharex=True,
+    )
+    colors = {"easy": "tab:blue", "hard": "tab:red"}
+    for i, f in enumerate(fs):
+        for j, m in enumerate(metrics):
+            ax = axes[i, j]
+            for strategy, g in d[(d.metric == m) & np.isclose(d.f, f)].groupby("strategy"):
+                g = g.sort_values("pool")
+                ax.errorbar(
+                    g.pool,
+                    g["diff"],
+                    yerr=2 * g.se,
+                    marker="o",
+                    ms=3,
+                    lw=1.2,
+                    capsize=2,
+                    color=colors[strategy],
+                    label=f"keep {strategy}",
+                )
+            ax.axhline(0.0, color="k", lw=0.8)
+            ax.set_xscale("log")
+            ax.set_title(f"{m}, f = {f:g}", fontsize=9)
+            if j == 0:
+                ax.set_ylabel("error − random")
+            if i == len(fs) - 1:
+                ax.set_xlabel("pool size P")
+    axes[0, 0].legend(fontsize=7)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+def real_envelope(table: pd.DataFrame, means: pd.DataFrame) -> Figure:
+    """Test error against kept size on log-log axes: keep-hard and keep-easy of every metric
+    per f (thin), random subsets (black) and the envelope over every pruned subset (red)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    pal = _f_palette(means.f)
+    for (f, _metric, strategy), g in means[means.strategy.isin(["hard", "easy"])].groupby(
+        ["f", "metric", "strategy"]
+    ):
+        g = g.sort_values("n_kept")
+        ax.plot(
+            g.n_kept,
+            g.error,
+            ls="-" if strategy == "hard" else ":",
+            lw=0.9,
+            alpha=0.7,
+            color=pal[f],
         )
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.legend(fontsize=6, ncol=2)
+    ax.plot(table.n_kept, table.baseline, "k-o", ms=3, lw=1.5, label="random subsets (f = 1)")
+    ax.plot(table.n_kept, table.envelope, color="crimson", lw=3, alpha=0.6, label="envelope")
+    for f in sorted(pal, reverse=True)[1:]:
+        ax.plot([], [], color=pal[f], lw=1, label=f"f = {f:g} (— hard, ··· easy)")
+    ax.set(xscale="log", yscale="log", xlabel="kept training examples", ylabel="test error")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.legend(fontsize=7)
     sns.despine(fig)
     fig.tight_layout()
     return fig

@@ -1,311 +1,254 @@
-r"""Data pruning on small real data sets that ship offline (Sorscher et al. 2022, arXiv 2206.14486).
+"""Data pruning on real data: MNIST-1D pools from a hundred to tens of thousands of examples.
 
-The paper's real-data results are ResNets on CIFAR-10, SVHN and ImageNet (Figs. 3-5). Those do
-not ship with any package, so this module runs the same *protocol* on what does:
+Sorscher et al. (2022, arXiv 2206.14486) prune ResNet training sets of CIFAR-10, SVHN and
+ImageNet; none of those can be used here. MNIST-1D (Greydanus 2020) is generated locally, as
+many samples as needed (:func:`scalingkit.data.load_mnist1d`), so the pool can grow until the
+model leaves the data-scarce regime. The protocol, per replicate (seed):
 
-* ``digits``: scikit-learn's bundled ``load_digits`` (1,797 8x8 images, 10 classes);
-* ``mnist1d``: MNIST-1D generated locally with ``mnist1d.data.make_dataset`` (never the
-  downloading loader), 40-dimensional sequences, 10 classes.
+1. draw a fresh MNIST-1D pool of the block's largest size; smaller pools are its prefixes
+   (nested), so every pool of a replicate shares its examples;
+2. draw this replicate's model (:class:`~.conv_model.ConvFeatures`, random filters) and, for the
+   prototype metric, an independent unsupervised embedding;
+3. on each pool, score every example with every metric (:mod:`.metrics`), keep the fraction
+   ``f`` by keep-easy, keep-hard or at random, fit the ridge classifier on what is kept and
+   measure its error on one shared test set (drawn once, independent of every pool).
 
-Model: a fixed random-ReLU-feature map (``n_features`` units, drawn once per seed) followed by a
-ridge classifier: a cheap kernel-regime model, not a deep network. Pruning metrics:
-
-* ``random``: random order (the baseline; its error-vs-size curve is the power law to beat);
-* ``margin``: supervised, from a probe of the same model; each example's margin (score of its
-  label minus the best other score) is *cross-fitted* (2 folds) so that memorisation does not
-  make every training margin look the same; small margin = hard;
-* ``prototype``: the paper's self-supervised metric (Sec. 5): k-means in an unsupervised
-  embedding (PCA here, SwAV in the paper), difficulty = distance to the nearest centroid; far =
-  hard. No labels are used.
-
-Keep hard keeps the fraction ``f`` with the largest difficulty, keep easy the smallest.
+Replicates are independent (data, model, metric randomness) and run in parallel; results do
+not depend on the number of workers. The class-balanced selection and the fixed-quality
+(held-out) probe are our sensitivity analyses beside the main, unbalanced, pool-trained design.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ...data.datasets import RealData, load_real
-from .claims import PowerLawFit, fit_power_law
+from ...data.datasets import RealData, load_mnist1d, load_real
+from .conv_model import N_CLASSES, ConvFeatures, ridge_fit
+from .metrics import (
+    el2n_scores,
+    heldout_margin_scores,
+    margin_scores,
+    prototype_scores,
+    random_scores,
+    select,
+)
 
-__all__ = [
-    "RealData",
-    "RealDataStudy",
-    "difficulty",
-    "load_real",
-    "order_flips",
-    "pruned_vs_random",
-    "real_data_study",
-    "real_envelope",
-    "run_real",
-    "summarize_real",
-]
+# RealData and load_real live in scalingkit.data; they stay importable from here (the small
+# real data sets' old home) for existing callers.
+__all__ = ["PoolBlock", "RealData", "RealDesign", "load_real", "run_pruning", "variants"]
 
-METRICS = ("random", "margin", "prototype")
-
-
-class RandomFeatureRidge:
-    """Random ReLU features :math:`\\max(0, W^\\top x + b)` + one-vs-rest ridge classifier."""
-
-    def __init__(self, n_in: int, n_features: int = 1000, alpha: float = 10.0, seed: int = 0):
-        rng = np.random.default_rng(seed)
-        self.W = rng.standard_normal((n_in, n_features)) / np.sqrt(n_in)
-        self.b = 0.5 * rng.standard_normal(n_features)
-        self.alpha = alpha
-
-    def features(self, X: np.ndarray) -> np.ndarray:
-        return np.maximum(X @ self.W + self.b, 0.0)
-
-    def fit(self, X: np.ndarray, y: np.ndarray, n_classes: int = 10) -> RandomFeatureRidge:
-        F = self.features(X)
-        Y = -np.ones((len(y), n_classes))
-        Y[np.arange(len(y)), y] = 1.0
-        self.mean_ = F.mean(0)
-        self.ymean_ = Y.mean(0)
-        Fc, Yc = F - self.mean_, Y - self.ymean_
-        n, d = Fc.shape
-        if n < d:  # dual (kernel) form
-            K = Fc @ Fc.T
-            A = np.linalg.solve(K + self.alpha * np.eye(n), Yc)
-            self.coef_ = Fc.T @ A
-        else:
-            self.coef_ = np.linalg.solve(Fc.T @ Fc + self.alpha * np.eye(d), Fc.T @ Yc)
-        return self
-
-    def decision_function(self, X: np.ndarray) -> np.ndarray:
-        return (self.features(X) - self.mean_) @ self.coef_ + self.ymean_
-
-    def error(self, X: np.ndarray, y: np.ndarray) -> float:
-        return float(np.mean(np.argmax(self.decision_function(X), 1) != y))
-
-
-def difficulty(
-    metric: str,
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    seed: int,
-    n_features: int = 1000,
-    n_clusters: int = 10,
-    n_components: int = 20,
-) -> np.ndarray:
-    """Difficulty score per example (larger = harder) for ``metric`` in METRICS."""
-    rng = np.random.default_rng(seed)
-    if metric == "random":
-        return rng.random(len(y))
-    if metric == "margin":
-        folds = rng.permutation(len(y)) % 2
-        margin = np.empty(len(y))
-        for k in (0, 1):
-            tr, te = folds != k, folds == k
-            m = RandomFeatureRidge(X.shape[1], n_features, seed=seed + 7).fit(X[tr], y[tr])
-            s = m.decision_function(X[te])
-            own = s[np.arange(te.sum()), y[te]]
-            s[np.arange(te.sum()), y[te]] = -np.inf
-            margin[te] = own - s.max(1)
-        return -margin
-    if metric == "prototype":
-        from sklearn.cluster import KMeans
-        from sklearn.decomposition import PCA
-
-        emb = PCA(n_components=min(n_components, X.shape[1]), random_state=seed).fit_transform(X)
-        emb /= np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12
-        km = KMeans(n_clusters=n_clusters, n_init=3, random_state=seed).fit(emb)
-        return np.min(km.transform(emb), axis=1)
-    raise ValueError(f"difficulty: parameter metric must be one of {METRICS}, got {metric!r}")
-
-
-def _one_seed(data: RealData, n_tots, fs, metrics, seed, n_features, alpha):
-    rows = []
-    rng = np.random.default_rng(seed)
-    pool = rng.permutation(len(data.y))
-    for n_tot in n_tots:
-        idx = pool[:n_tot]
-        X, y = data.X[idx], data.y[idx]
-        scores = {m: difficulty(m, X, y, seed=seed, n_features=n_features) for m in metrics}
-        for f in fs:
-            n_keep = round(f * n_tot)
-            variants = [("random", "none")] if f >= 1.0 else []
-            if f < 1.0:
-                variants += [(m, s) for m in metrics for s in ("hard", "easy") if m != "random"]
-                if "random" in metrics:
-                    variants.append(("random", "random"))
-            for m, s in variants:
-                order = np.argsort(scores.get(m, scores.get("random")), kind="stable")
-                keep = order[::-1][:n_keep] if s == "hard" else order[:n_keep]
-                if s == "none":
-                    keep = np.arange(n_tot)
-                model = RandomFeatureRidge(X.shape[1], n_features, alpha, seed=seed + 1)
-                err = model.fit(X[keep], y[keep]).error(data.X_test, data.y_test)
-                rows.append(
-                    {
-                        "dataset": data.name,
-                        "seed": seed,
-                        "n_tot": n_tot,
-                        "f": f,
-                        "n_kept": len(keep),
-                        "metric": m,
-                        "strategy": s,
-                        "error": err,
-                    }
-                )
-    return rows
-
-
-def run_real(
-    data: RealData,
-    n_tots: list[int],
-    fs: list[float],
-    *,
-    metrics: tuple[str, ...] = METRICS,
-    n_seeds: int = 5,
-    seed: int = 0,
-    n_features: int = 1000,
-    alpha: float = 10.0,
-    n_jobs: int = -1,
-) -> pd.DataFrame:
-    """Train on pruned subsets of random training pools; one row per (seed, n_tot, f, metric,
-    strategy) with the test error. Seeds run in parallel (joblib); results do not depend on
-    ``n_jobs``."""
-    from joblib import Parallel, delayed
-
-    if max(n_tots) > len(data.y):
-        raise ValueError(
-            f"run_real: n_tots max {max(n_tots)} exceeds the {data.name} train pool ({len(data.y)})"
-        )
-    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(n_seeds)]
-    out = Parallel(n_jobs=n_jobs)(
-        delayed(_one_seed)(data, n_tots, fs, metrics, s, n_features, alpha) for s in seeds
-    )
-    df = pd.DataFrame([r for rows in out for r in rows])
-    df["rep"] = df["seed"].map({s: i for i, s in enumerate(seeds)})
-    return df
-
-
-def summarize_real(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± SE of the test error per (dataset, n_tot, f, metric, strategy)."""
-    keys = ["dataset", "metric", "strategy", "n_tot", "f", "n_kept"]
-    g = df.groupby(keys, sort=True)["error"]
-    out = g.agg(err_mean="mean", err_sd="std", n="count").reset_index()
-    out["err_se"] = out["err_sd"] / np.sqrt(out["n"])
-    return out
-
-
-def real_envelope(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, n_kept): the best mean error over every (n_tot, f, metric, strategy)."""
-    i = summary.groupby(["dataset", "n_kept"])["err_mean"].idxmin()
-    return summary.loc[i].sort_values(["dataset", "n_kept"]).reset_index(drop=True)
-
-
-def order_flips(summary: pd.DataFrame) -> pd.DataFrame:
-    """For each (dataset, metric, f < 1): error(hard) - error(easy) at the smallest and the
-    largest pool, and whether the sign flips (easy better small, hard better large)."""
-    rows = []
-    s = summary[summary.strategy.isin(["hard", "easy"])]
-    for (d, m, f), g in s.groupby(["dataset", "metric", "f"]):
-        p = g.pivot_table(index="n_tot", columns="strategy", values="err_mean")
-        diff = (p["hard"] - p["easy"]).sort_index()
-        rows.append(
-            {
-                "dataset": d,
-                "metric": m,
-                "f": f,
-                "hard_minus_easy_small": float(diff.iloc[0]),
-                "hard_minus_easy_large": float(diff.iloc[-1]),
-                "flips_to_hard": bool(diff.iloc[0] > 0 and diff.iloc[-1] < 0),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def pruned_vs_random(df: pd.DataFrame, dataset: str, n_tot: int, f: float) -> dict:
-    """Best pruned variant (by mean test error) against random pruning at one (pool, f).
-
-    The difference is paired by seed (same pool, same model features); ``beats`` is True when
-    the best variant's mean error is lower than random's by more than two standard errors of
-    the paired difference.
-    """
-    d = df[(df.dataset == dataset) & (df.n_tot == n_tot) & np.isclose(df.f, f)]
-    if d.empty:
-        raise ValueError(f"pruned_vs_random: no runs for dataset={dataset}, n_tot={n_tot}, f={f}")
-    piv = d.pivot_table(index="rep", columns=["metric", "strategy"], values="error")
-    rnd = piv[("random", "random")]
-    cand = piv.drop(columns=[("random", "random")])
-    best = cand.mean().idxmin()
-    diff = cand[best] - rnd
-    se = float(diff.std(ddof=1) / np.sqrt(len(diff)))
-    return {
-        "dataset": dataset,
-        "n_tot": n_tot,
-        "f": f,
-        "best": f"{best[0]} / {best[1]}",
-        "err_best": float(cand[best].mean()),
-        "err_random": float(rnd.mean()),
-        "diff": float(diff.mean()),
-        "diff_se": se,
-        "beats": bool(diff.mean() < -2.0 * se),
-    }
+#: Columns of the class counts of each kept subset.
+CLASS_COLUMNS = tuple(f"n_{c}" for c in range(N_CLASSES))
 
 
 @dataclass(frozen=True)
-class RealDataStudy:
-    """The real-data runs of one study and what the notebook reads off them.
+class PoolBlock:
+    """Nested pool sizes run together on ``n_seeds`` independent replicates."""
+
+    pools: tuple[int, ...]
+    n_seeds: int
+
+    def __post_init__(self) -> None:
+        if not self.pools or min(self.pools) < 40 or self.n_seeds < 2:
+            raise ValueError(
+                "PoolBlock: need pool sizes >= 40 and n_seeds >= 2 "
+                f"(paired standard errors), got pools={self.pools}, n_seeds={self.n_seeds}"
+            )
+
+
+@dataclass(frozen=True)
+class RealDesign:
+    """Everything that defines one real-data study.
 
     Attributes
     ----------
-    runs : pandas.DataFrame
-        One row per training (:func:`run_real`), every data set.
-    summary : pandas.DataFrame
-        :func:`summarize_real`.
-    envelope : pandas.DataFrame
-        :func:`real_envelope`.
-    random_fits : dict
-        Data set -> power law of test error against kept size under random pruning.
-    flips : pandas.DataFrame
-        :func:`order_flips`.
-    pruned_vs_random : pandas.DataFrame
-        :func:`pruned_vs_random` of every data set, on its largest pool.
+    blocks : tuple of PoolBlock
+        Small pools need many replicates (keep-easy gains of 0.01-0.04 at errors of 0.5-0.8),
+        large ones few (paired SEs of ~0.001 with a 10k test set).
+    fs : tuple of float
+        Kept fractions of the main design (1 = the whole pool).
+    metrics : tuple of str
+        Pruning metrics besides ``random`` (:data:`.metrics.METRICS`).
+    n_test : int
+        Size of the shared test set.
+    balanced_fs, balanced_metrics
+        Fractions and metrics also pruned with class-balanced selection (sensitivity).
+    heldout_probe : int
+        Labelled examples of the fixed-quality margin probe (0: no such analysis).
+    heldout_fs : tuple of float
+        Fractions of the held-out-probe analysis (unbalanced and balanced selection).
+    model, embedding : ConvFeatures
+        The classifier's features and the prototype metric's embedding (their ``seed`` is
+        replaced by each replicate's own).
+    alpha : float
+        Ridge penalty of the classifier and of the margin probes.
+    n_clusters, n_components : int
+        k-means prototypes and PCA components of the prototype metric.
+    el2n_epochs, el2n_runs : int
+        Training epochs and independent runs of the EL2N probe.
+    cv_folds : int
+        Folds of the cross-fitted margin.
     """
 
-    runs: pd.DataFrame
-    summary: pd.DataFrame
-    envelope: pd.DataFrame
-    random_fits: dict[str, PowerLawFit]
-    flips: pd.DataFrame
-    pruned_vs_random: pd.DataFrame
+    blocks: tuple[PoolBlock, ...]
+    fs: tuple[float, ...] = (1.0, 0.5, 0.25)
+    metrics: tuple[str, ...] = ("margin", "prototype")
+    n_test: int = 5000
+    balanced_fs: tuple[float, ...] = ()
+    balanced_metrics: tuple[str, ...] = ("margin", "prototype")
+    heldout_probe: int = 0
+    heldout_fs: tuple[float, ...] = (0.5,)
+    model: ConvFeatures = field(default_factory=ConvFeatures)
+    embedding: ConvFeatures = field(default_factory=lambda: ConvFeatures(pooling="max"))
+    alpha: float = 1.0
+    n_clusters: int = 30
+    n_components: int = 32
+    el2n_epochs: int = 20
+    el2n_runs: int = 4
+    cv_folds: int = 2
+
+    def __post_init__(self) -> None:
+        known = {"margin", "el2n", "prototype"}
+        for name in ("metrics", "balanced_metrics"):
+            bad = set(getattr(self, name)) - known
+            if bad:
+                raise ValueError(f"RealDesign: unknown {name} {sorted(bad)}; known {sorted(known)}")
+        if 1.0 not in self.fs or any(not 0.0 < f <= 1.0 for f in self.fs):
+            raise ValueError(f"RealDesign: fs must lie in (0, 1] and include 1, got {self.fs}")
+
+    @property
+    def max_pool(self) -> int:
+        return max(max(b.pools) for b in self.blocks)
 
 
-def real_data_study(
-    datasets: Mapping[str, Sequence[int]],
-    fs: Sequence[float],
-    *,
-    compare_f: float = 0.5,
-    n_seeds: int = 5,
-    seed: int = 0,
-    n_jobs: int = -1,
-) -> RealDataStudy:
-    """Run the pruning protocol on every data set (name -> pool sizes) and summarise it.
+def variants(design: RealDesign) -> list[tuple[float, str, str, str, str]]:
+    """Every trained subset of one pool: ``(f, metric, strategy, selection, probe)``.
 
-    Each data set is loaded with :func:`load_real` and run with :func:`run_real` (fractions
-    ``fs``); best pruned against random is compared at ``compare_f`` on the largest pool.
+    ``metric = "none", strategy = "all"`` is the whole pool; ``strategy = "random"`` is random
+    pruning (the baseline of its selection); probe ``"pool"`` means the metric was computed on
+    the pool itself, ``"heldout"`` by the fixed-quality probe.
     """
-    runs = pd.concat(
-        [
-            run_real(
-                load_real(name), list(n_tots), list(fs), n_seeds=n_seeds, seed=seed, n_jobs=n_jobs
+    out = [(1.0, "none", "all", "unbalanced", "pool")]
+    for f in (f for f in design.fs if f < 1.0):
+        out.append((f, "random", "random", "unbalanced", "pool"))
+        out += [(f, m, s, "unbalanced", "pool") for m in design.metrics for s in ("easy", "hard")]
+    for f in design.balanced_fs:
+        out.append((f, "random", "random", "balanced", "pool"))
+        out += [
+            (f, m, s, "balanced", "pool") for m in design.balanced_metrics for s in ("easy", "hard")
+        ]
+    if design.heldout_probe:
+        for f in design.heldout_fs:
+            for sel in ("unbalanced", "balanced"):
+                if sel == "balanced" and f not in design.balanced_fs:
+                    out.append((f, "random", "random", "balanced", "pool"))
+                out += [(f, "margin", s, sel, "heldout") for s in ("easy", "hard")]
+    return list(dict.fromkeys(out))
+
+
+def _scores(design, metric, F, E, y, rng):
+    if metric == "random":
+        return random_scores(len(y), rng)
+    if metric == "margin":
+        return margin_scores(F, y, rng, alpha=design.alpha, n_folds=design.cv_folds)
+    if metric == "el2n":
+        return el2n_scores(F, y, rng, epochs=design.el2n_epochs, n_runs=design.el2n_runs)
+    return prototype_scores(E, rng, n_clusters=design.n_clusters, n_components=design.n_components)
+
+
+def _replicate(design: RealDesign, block: int, rep: int, seq, X_test, y_test, probe_set):
+    """All pools of one replicate of one block (runs in a worker)."""
+    pools = design.blocks[block].pools
+    data_seed, model_seed, emb_seed, metric_seed = seq.generate_state(4)
+    X, y = load_mnist1d(max(pools), int(data_seed))
+    model = ConvFeatures(**{**design.model.__dict__, "seed": int(model_seed)})
+    F, F_test = model.transform(X), model.transform(X_test)
+    needs_embedding = "prototype" in design.metrics + design.balanced_metrics
+    E = None
+    if needs_embedding:
+        E = ConvFeatures(**{**design.embedding.__dict__, "seed": int(emb_seed)}).transform(X)
+    F_probe = None if probe_set is None else model.transform(probe_set[0])
+    todo = variants(design)
+    metrics = sorted({m for _, m, *_ in todo if m != "none"})
+    rows = []
+    for P in pools:
+        Fp, yp = F[:P], y[:P]
+        rngs = dict(
+            zip(
+                metrics,
+                map(
+                    np.random.default_rng,
+                    np.random.SeedSequence([int(metric_seed), P]).spawn(len(metrics)),
+                ),
+                strict=True,
             )
-            for name, n_tots in datasets.items()
-        ],
-        ignore_index=True,
+        )
+        scores = {
+            m: _scores(design, m, Fp, None if E is None else E[:P], yp, rngs[m]) for m in metrics
+        }
+        if F_probe is not None:
+            heldout = heldout_margin_scores(Fp, yp, F_probe, probe_set[1], alpha=design.alpha)
+        for f, metric, strategy, selection, probe in todo:
+            if strategy == "all":
+                keep = np.arange(P)
+            else:
+                s = heldout if probe == "heldout" else scores[metric]
+                keep = select(
+                    s,
+                    f,
+                    "easy" if strategy == "random" else strategy,
+                    yp,
+                    balanced=selection == "balanced",
+                )
+            err = ridge_fit(Fp[keep], yp[keep], design.alpha).error(F_test, y_test)
+            counts = np.bincount(yp[keep], minlength=N_CLASSES)
+            rows.append(
+                dict(
+                    block=block,
+                    rep=rep,
+                    pool=P,
+                    f=f,
+                    n_kept=len(keep),
+                    metric=metric,
+                    strategy=strategy,
+                    selection=selection,
+                    probe=probe,
+                    error=err,
+                    **dict(zip(CLASS_COLUMNS, counts.tolist(), strict=True)),
+                )
+            )
+    return rows
+
+
+def run_pruning(design: RealDesign, *, seed: int = 0, n_jobs: int = -1) -> pd.DataFrame:
+    """Run every replicate of every block of ``design``; one row per trained subset.
+
+    Columns: ``block, rep, pool, f, n_kept, metric, strategy, selection, probe, error`` and the
+    kept class counts ``n_0 ... n_9``. The same ``seed`` gives the same frame whatever
+    ``n_jobs``.
+    """
+    from joblib import Parallel, delayed
+
+    root = np.random.SeedSequence(seed)
+    test_seq, probe_seq, *block_seqs = root.spawn(2 + len(design.blocks))
+    draws = [(design.n_test, int(test_seq.generate_state(1)[0]))]
+    if design.heldout_probe:
+        draws.append((design.heldout_probe, int(probe_seq.generate_state(1)[0])))
+    sets = Parallel(n_jobs=n_jobs)(delayed(load_mnist1d)(n, s) for n, s in draws)
+    X_test, y_test = sets[0]
+    probe_set = sets[1] if design.heldout_probe else None
+    tasks = [
+        (b, r, seq)
+        for b, (block, bseq) in enumerate(zip(design.blocks, block_seqs, strict=True))
+        for r, seq in enumerate(bseq.spawn(block.n_seeds))
+    ]
+    # largest blocks first, so that the long replicates do not end up last on one worker
+    tasks.sort(key=lambda t: -max(design.blocks[t[0]].pools))
+    out = Parallel(n_jobs=n_jobs)(
+        delayed(_replicate)(design, b, r, seq, X_test, y_test, probe_set) for b, r, seq in tasks
     )
-    summary = summarize_real(runs)
-    fits = {}
-    for name in datasets:
-        r = runs[(runs.dataset == name) & runs.metric.eq("random")]
-        fits[name] = fit_power_law(r.n_kept, r.error)
-    vs = pd.DataFrame([pruned_vs_random(runs, n, max(datasets[n]), compare_f) for n in datasets])
-    return RealDataStudy(runs, summary, real_envelope(summary), fits, order_flips(summary), vs)
+    frame = pd.DataFrame([row for rows in out for row in rows])
+    return frame.sort_values(["block", "rep", "pool"], kind="stable", ignore_index=True)
