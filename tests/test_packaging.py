@@ -98,8 +98,10 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert len(main_cmds) == 1, "README must show one install-and-run command"
 
 
-def test_ruff_is_clean() -> None:
-    cmd = [sys.executable, "-m", "ruff", "check", "--quiet", "--exclude", ".venv", str(ROOT)]
+@pytest.mark.parametrize("command", [["check", "--quiet"], ["format", "--check", "--quiet"]])
+def test_ruff_is_clean(command: list[str]) -> None:
+    """Lint and format (what the pre-commit hooks enforce), notebooks included."""
+    cmd = [sys.executable, "-m", "ruff", *command, "--exclude", ".venv", str(ROOT)]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
