@@ -196,6 +196,24 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_strip(args: argparse.Namespace) -> int:
+    from . import runner as run
+
+    paths = [Path(p) for p in args.paths] or list(run.discover_notebooks([]))
+    changed = []
+    for path in paths:
+        if path.suffix != ".ipynb":
+            continue  # pre-commit passes the staged files; only notebooks are stripped
+        if not path.is_file():
+            raise UsageError(f"{path}: no such notebook")
+        if run.strip_notebook(path, check=args.check):
+            changed.append(path)
+    for path in changed:
+        verb = "not stripped (run `scalingkit strip`)" if args.check else "stripped"
+        print(f"{path}: {verb}")
+    return 1 if changed and args.check else 0
+
+
 def _add_common_run_options(p: argparse.ArgumentParser, *, fixed_help: str) -> None:
     p.add_argument(
         "--mode",
@@ -334,6 +352,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_refresh.add_argument("notebooks", nargs="*", help="notebook stems or paths (default: all)")
     p_refresh.set_defaults(func=_cmd_refresh)
+
+    p_strip = sub.add_parser(
+        "strip",
+        help="maintainers: clear notebook outputs except checked ones (the pre-commit hook)",
+    )
+    p_strip.add_argument("paths", nargs="*", help="notebook files (default: all notebooks)")
+    p_strip.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a notebook would change"
+    )
+    p_strip.set_defaults(func=_cmd_strip)
     return parser
 
 

@@ -17,7 +17,7 @@ from ..notebooks import discover_notebooks, notebooks_dir
 from .execute import KERNEL_NAME, RunOutcome, run_notebooks
 from .index import build_index
 from .parameters import ParameterError, coerce_parameter, read_parameters, resolve_parameters
-from .refresh import CHECK_MARKER, refresh_notebook
+from .refresh import CHECK_MARKER, refresh_notebook, strip_notebook, strip_outputs
 
 __all__ = [
     "CHECK_MARKER",
@@ -32,4 +32,6 @@ __all__ = [
     "refresh_notebook",
     "resolve_parameters",
     "run_notebooks",
+    "strip_notebook",
+    "strip_outputs",
 ]

@@ -32,6 +32,41 @@ def _colorbar(grid, values: pd.Series, cmap: str, label: str) -> None:
     )
 
 
+def _panels(
+    tidy: pd.DataFrame,
+    x: str,
+    y: str,
+    col: str,
+    hue: str,
+    hue_label: str,
+    *,
+    col_wrap: int,
+    height: float,
+    aspect: float,
+    marker: float,
+):
+    """Scatter panels of ``y`` against ``x``, one per ``col``, coloured by ``hue`` on a log
+    scale with one shared colour bar (each panel its own y range, titled by its name)."""
+    grid = sns.relplot(
+        data=tidy,
+        x=x,
+        y=y,
+        hue=hue,
+        hue_norm=LogNorm(tidy[hue].min(), tidy[hue].max()),
+        palette="viridis",
+        col=col,
+        col_wrap=col_wrap,
+        height=height,
+        aspect=aspect,
+        s=marker,
+        legend=False,
+        facet_kws={"sharey": False},
+    )
+    grid.set_titles("{col_name}")
+    _colorbar(grid, tidy[hue], "viridis", hue_label)
+    return grid
+
+
 def chinchilla_loss_vs_compute(runs: pd.DataFrame) -> Figure:
     """Loss against training compute, coloured by model size (log scale)."""
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
@@ -78,25 +113,20 @@ def loss_to_loss_loss_vs_compute(sweep: pd.DataFrame, loss_columns: dict[str, st
         if corpus in loss_columns
     ]
     tidy = pd.concat(rows, ignore_index=True)
-    grid = sns.relplot(
-        data=tidy,
-        x="flops",
-        y="validation loss",
-        hue="params",
-        hue_norm=LogNorm(tidy["params"].min(), tidy["params"].max()),
-        palette="viridis",
-        col="corpus",
+    grid = _panels(
+        tidy,
+        "flops",
+        "validation loss",
+        "corpus",
+        "params",
+        "model size N (parameters)",
         col_wrap=3,
         height=2.4,
         aspect=1.25,
-        s=14,
-        legend=False,
-        facet_kws={"sharey": False},
+        marker=14,
     )
     grid.set(xscale="log")
-    grid.set_titles("{col_name}")
     grid.set_axis_labels("compute C = 6ND (FLOP)", "own validation loss")
-    _colorbar(grid, tidy["params"], "viridis", "model size N (parameters)")
     grid.figure.suptitle(
         "Loss-to-loss sweep: own-corpus validation loss per training corpus", y=1.02
     )
@@ -120,24 +150,19 @@ def mixtures_loss_vs_weight(runs: pd.DataFrame, domains: tuple[str, ...], params
         ],
         ignore_index=True,
     ).dropna()
-    grid = sns.relplot(
-        data=tidy,
-        x="weight",
-        y="loss",
-        hue="tokens",
-        hue_norm=LogNorm(tidy["tokens"].min(), tidy["tokens"].max()),
-        palette="viridis",
-        col="domain",
+    grid = _panels(
+        tidy,
+        "weight",
+        "loss",
+        "domain",
+        "tokens",
+        "tokens D",
         col_wrap=4,
         height=2.3,
         aspect=1.1,
-        s=12,
-        legend=False,
-        facet_kws={"sharey": False},
+        marker=12,
     )
-    grid.set_titles("{col_name}")
     grid.set_axis_labels("domain weight h", "domain loss")
-    _colorbar(grid, tidy["tokens"], "viridis", "tokens D")
     grid.figure.suptitle(f"SlimPajama mixtures at N = {params / 1e6:.0f}M: loss vs weight", y=1.02)
     return grid.figure
 
