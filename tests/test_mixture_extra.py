@@ -77,7 +77,7 @@ def test_jacobian_matches_central_differences(cls, X):
         np.testing.assert_allclose(J[:, :, i], fd, rtol=1e-6, atol=1e-8, err_msg=law.param_names[i])
     # the pullback the fitter uses is the same contraction
     v = np.random.default_rng(5).normal(size=f.shape)
-    f2, pb = law._log_predict_pullback(th, law.prepare(X))
+    _, pb = law._log_predict_pullback(th, law.prepare(X))
     np.testing.assert_allclose(pb(v), np.einsum("sn,snp->sp", v, J), rtol=1e-10, atol=1e-12)
 
 

@@ -37,7 +37,8 @@ __all__ = ["FullMixtureLaw", "SimpleMixtureLaw"]
 
 
 class _ColumnLaw(MixtureLaw):
-    """A mixture law whose Jacobian is assembled from ``_grad_columns`` (no fast path)."""
+    """A mixture law with a Jacobian from ``_grad_columns`` and a pullback from ``_pullback``
+    (no grouped fast path)."""
 
     _grouped_kernel = None
 
@@ -45,7 +46,11 @@ class _ColumnLaw(MixtureLaw):
         return self._terms(theta, Z)["f"]
 
     def _log_predict_pullback(self, theta: np.ndarray, Z: Any):
-        return ScalingLaw._log_predict_pullback(self, theta, Z)
+        t = self._terms(theta, Z)
+        return t["f"], lambda v: self._pullback(t, Z, v)
+
+    def _pullback(self, t, Z, v):  # pragma: no cover - overridden
+        return ScalingLaw._log_predict_pullback(self, t["th"], Z)[1](v)
 
 
 class SimpleMixtureLaw(_ColumnLaw):
@@ -88,7 +93,23 @@ class SimpleMixtureLaw(_ColumnLaw):
             axis=-1,
         )
         f, p = lse_softmax(u, axis=-1)
-        return {"f": f, "p": p, "r": r, "l_s": l_s, "gamma": theta[:, 5:6]}
+        return {"f": f, "p": p, "r": r, "l_s": l_s, "gamma": theta[:, 5:6], "th": theta}
+
+    def _pullback(self, t, Z, v):
+        vp = v[..., None] * t["p"]
+        v1 = vp[..., 1]
+        return np.concatenate(
+            [
+                vp[..., 0].sum(1, keepdims=True),
+                vp[..., 2].sum(1, keepdims=True),
+                -(vp[..., 2] @ Z["log_d"])[:, None],
+                vp[..., 3].sum(1, keepdims=True),
+                -(vp[..., 3] @ Z["log_n"])[:, None],
+                (v1 * t["l_s"]).sum(1, keepdims=True),
+                t["gamma"] * np.einsum("sn,snk->sk", v1, t["r"]),
+            ],
+            axis=1,
+        )
 
     def _grad_columns(self, t, Z):
         p = t["p"]
@@ -222,6 +243,30 @@ class FullMixtureLaw(_ColumnLaw):
         cols += [-p3 * t["q"][..., j] for j in range(k)]
         cols += [-p3 * t["q"][..., j] * Z["log_h"][None, :, j] for j in range(k)]
         return cols
+
+    def _pullback(self, t, Z, w):
+        th = t["th"]
+        wp = w[..., None] * t["p"]
+        w1, w2, w3 = wp[..., 1], wp[..., 2], wp[..., 3]
+        dA = -w1 * Z["log_n"][None, :] * t["ah"]
+        dB = -w2 * Z["log_d"][None, :] * t["bh"]
+        wq = -w3[..., None] * t["q"]
+        return np.concatenate(
+            [
+                wp[..., 0].sum(1, keepdims=True),
+                (w1 * t["lA"]).sum(1, keepdims=True),
+                (w2 * t["lB"]).sum(1, keepdims=True),
+                (dA * t["la"]).sum(1, keepdims=True),
+                (dB * t["lb"]).sum(1, keepdims=True),
+                th[:, 1:2] * np.einsum("sn,snk->sk", w1, t["rA"]),
+                th[:, 2:3] * np.einsum("sn,snk->sk", w2, t["rB"]),
+                th[:, 3:4] * np.einsum("sn,snk->sk", dA, t["ra"]),
+                th[:, 4:5] * np.einsum("sn,snk->sk", dB, t["rb"]),
+                wq.sum(1),
+                np.einsum("snk,nk->sk", wq, Z["log_h"]),
+            ],
+            axis=1,
+        )
 
     def _grad_h(self, th, Z):
         u, v, ca, cb, c, g = (b[0] for b in self._blocks(th[None, :]))

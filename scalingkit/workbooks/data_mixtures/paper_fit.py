@@ -40,6 +40,7 @@ __all__ = [
     "GTOL",
     "PAPER_LAWS",
     "MixtureBootstrap",
+    "fit_bounds",
     "fit_protocol_laws",
     "make_paper_law",
     "mixture_bootstrap",
@@ -64,9 +65,22 @@ def make_paper_law(kind: str):
     return cls[kind](len(DOMAINS), DOMAINS)
 
 
+def fit_bounds(law) -> list[tuple[float | None, float | None]]:
+    """Bounds of the fit: the law's, except that the exponents ``p_A``, ``p_B`` of the joint and
+    full laws may be negative (``[-20, 20]``). The paper states no constraint; with positive
+    ``p`` only, the joint fits miss the lowest minima we find (e.g. wikipedia, where
+    ``p_A, p_B < 0``)."""
+    b = list(law.bounds())
+    if isinstance(law, JointMixtureLaw):
+        b[3] = b[4] = (-20.0, 20.0)
+    elif isinstance(law, FullMixtureLaw):
+        b[1] = b[2] = (-20.0, 20.0)
+    return b
+
+
 def _box(law) -> tuple[np.ndarray, np.ndarray]:
-    lo = np.array([b[0] if b[0] is not None else -np.inf for b in law.bounds()])
-    hi = np.array([b[1] if b[1] is not None else np.inf for b in law.bounds()])
+    lo = np.array([b[0] if b[0] is not None else -np.inf for b in fit_bounds(law)])
+    hi = np.array([b[1] if b[1] is not None else np.inf for b in fit_bounds(law)])
     return lo, hi
 
 
@@ -77,7 +91,7 @@ def _jitter(s0: np.ndarray, n: int, sd: float, rng: np.random.Generator, law) ->
 
 def joint_starts(theta_additive: np.ndarray, n: int, seed: int) -> np.ndarray:
     """``n`` joint-law starts: the additive optimum's embedding, ``n // 4`` jittered copies
-    (N(0, 0.1)) and embeddings of random additive draws with ``p_A, p_B ~ U[0.5, 2]`` and
+    (N(0, 0.1)) and embeddings of random additive draws with ``p ~ ±U[0.2, 2]`` and
     log-coefficients jittered by N(0, 0.5)."""
     add, jl = make_paper_law("additive"), make_paper_law("joint")
     rng = np.random.default_rng(seed)
@@ -87,7 +101,8 @@ def joint_starts(theta_additive: np.ndarray, n: int, seed: int) -> np.ndarray:
     n_rand = n - 1 - n_jit
     if n_rand > 0:
         draws = _fit.random_starts(add, n_rand, rng)
-        emb = np.stack([jl.from_additive(d, p=rng.uniform(0.5, 2.0)) for d in draws])
+        p = rng.uniform(0.2, 2.0, n_rand) * rng.choice([-1.0, 1.0], n_rand)
+        emb = np.stack([jl.from_additive(d, p=pi) for d, pi in zip(draws, p, strict=True)])
         k = jl.k
         emb[:, 5 : 5 + 2 * k] += rng.normal(0.0, 0.5, (n_rand, 2 * k))
         parts.append(np.clip(emb, *_box(jl)))
@@ -159,7 +174,7 @@ def fit_protocol_laws(
                 y,
                 starts,
                 method="L-BFGS-B",
-                bounds=law.bounds(),
+                bounds=fit_bounds(law),
                 **options,
                 **_tolerances(objective, len(y)),
             )
@@ -220,7 +235,7 @@ def mixture_bootstrap(
         np.tile(mf.theta, (n_boot, 1)),
         weights=w,
         method="L-BFGS-B",
-        bounds=law.bounds(),
+        bounds=fit_bounds(law),
         **OBJECTIVES[objective][1],
         **_tolerances(objective, len(sub)),
     )
