@@ -20,11 +20,14 @@ same best objective and E. Usage::
 from __future__ import annotations
 
 import argparse
-import os
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _bench
 
 from scalingkit import data, fit
 from scalingkit.data import corpora
@@ -100,18 +103,13 @@ def main() -> None:
     def run_loop():
         return [scipy_loop(law, X, y, starts, args.gtol, args.ftol) for *_, X, y in probs]
 
-    print(f"load average at start: {os.getloadavg()[0]:.1f}")
-    timings = {}
-    cpu = {}
-    results = {}
-    for name, fn in (("batched", run_batched), ("scipy loop", run_loop)):
-        best, best_cpu = np.inf, np.inf
-        for _ in range(args.repeat):
-            t0, c0 = time.perf_counter(), time.process_time()
-            results[name] = fn()
-            best = min(best, time.perf_counter() - t0)
-            best_cpu = min(best_cpu, time.process_time() - c0)
-        timings[name], cpu[name] = best, best_cpu
+    print(f"load average at start: {_bench.load()}")
+    times = _bench.rotated({"scalingkit": run_batched, "scipy loop": run_loop}, args.repeat)
+    ours = times["scalingkit"]
+    results = {"batched": ours.result, "scipy loop": times["scipy loop"].result}
+    print(f"load average at the end: {_bench.load()}")
+    for t in times.values():
+        print(_bench.line(t, ours))
 
     obj_b = np.array([r[0] for r in results["batched"]])
     obj_s = np.array([r[0] for r in results["scipy loop"]])
@@ -119,10 +117,6 @@ def main() -> None:
     e_s = np.exp([r[1][2] for r in results["scipy loop"]])
     rel_obj = (obj_b - obj_s) / obj_s
     print(f"{len(probs)} fits x {len(starts)} starts, gtol={args.gtol:g}, ftol={args.ftol:g}")
-    for name in timings:
-        print(f"{name:<12}: wall {timings[name]:.2f} s, CPU {cpu[name]:.2f} s")
-    print(f"ratio (loop / batched): wall {timings['scipy loop'] / timings['batched']:.1f}x, "
-          f"CPU {cpu['scipy loop'] / cpu['batched']:.1f}x")  # fmt: skip
     print(f"best objective, batched vs loop: max relative difference {np.max(rel_obj):+.1e}")
     for tol in (1e-12, 1e-9, 1e-6):
         k = int(np.sum(rel_obj <= tol))

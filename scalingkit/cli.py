@@ -214,6 +214,14 @@ def _cmd_strip(args: argparse.Namespace) -> int:
     return 1 if changed and args.check else 0
 
 
+def _notebooks_command(sub, name: str, func, text: str) -> argparse.ArgumentParser:
+    """A subcommand whose only argument is a list of notebooks (default: all)."""
+    p = sub.add_parser(name, help=text)
+    p.add_argument("notebooks", nargs="*", help="notebook stems or paths (default: all)")
+    p.set_defaults(func=func)
+    return p
+
+
 def _add_common_run_options(p: argparse.ArgumentParser, *, fixed_help: str) -> None:
     p.add_argument(
         "--mode",
@@ -242,17 +250,21 @@ def build_parser() -> argparse.ArgumentParser:
     p_data = sub.add_parser("data", help="list, verify or fetch the registered data files")
     data_sub = p_data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     data_sub.add_parser("list", help="list registry entries: key, path, license, upstream URL")
-    p_verify = data_sub.add_parser("verify", help="hash-check files (exit 1 on any mismatch)")
-    p_verify.add_argument("keys", nargs="*", help="registry keys (default: all)")
-    p_fetch = data_sub.add_parser("fetch", help="download (or locate in the mirror) and verify")
-    p_fetch.add_argument("keys", nargs="*", help="registry keys (default: all)")
+    for action, text in (
+        ("verify", "hash-check files (exit 1 on any mismatch)"),
+        ("fetch", "download (or locate in the mirror) and verify"),
+    ):
+        data_sub.add_parser(action, help=text).add_argument(
+            "keys", nargs="*", help="registry keys (default: all)"
+        )
     p_data.set_defaults(func=_cmd_data)
 
-    p_list = sub.add_parser(
-        "list", help="list the notebooks and their parameters (name, type, default, help)"
+    _notebooks_command(
+        sub,
+        "list",
+        _cmd_list,
+        "list the notebooks and their parameters (name, type, default, help)",
     )
-    p_list.add_argument("notebooks", nargs="*", help="notebook stems or paths (default: all)")
-    p_list.set_defaults(func=_cmd_list)
 
     p_run = sub.add_parser(
         "run",
@@ -347,15 +359,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_index.add_argument("--out", default="reports", help="reports folder (default: reports)")
     p_index.set_defaults(func=_cmd_index)
 
-    p_refresh = sub.add_parser(
-        "refresh", help="maintainers: re-execute notebooks in place, keeping only checked outputs"
+    _notebooks_command(
+        sub,
+        "refresh",
+        _cmd_refresh,
+        "maintainers: re-execute notebooks in place, keeping only checked outputs",
     )
-    p_refresh.add_argument("notebooks", nargs="*", help="notebook stems or paths (default: all)")
-    p_refresh.set_defaults(func=_cmd_refresh)
-
     p_strip = sub.add_parser(
-        "strip",
-        help="maintainers: clear notebook outputs except checked ones (the pre-commit hook)",
+        "strip", help="maintainers: clear notebook outputs except checked ones (pre-commit hook)"
     )
     p_strip.add_argument("paths", nargs="*", help="notebook files (default: all notebooks)")
     p_strip.add_argument(

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import nbformat
 
+#: The kernel every test notebook asks for.
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
 
 def write_notebook(path: Path, params: str, body: str) -> Path:
     """Write a notebook with a title, a ``parameters``-tagged cell and one code cell."""
@@ -15,11 +18,7 @@ def write_notebook(path: Path, params: str, body: str) -> Path:
         nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(body),
     ]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nbformat.write(nb, path)
     return path
 

@@ -114,9 +114,14 @@ def test_approach2_on_the_real_runs_is_deterministic(runs):
 
 
 def test_quick_fit_reaches_the_reference_loops_optimum(runs):
-    """Our batched fit vs the faithful scipy loop on the same 12 starts."""
+    """Our batched fit vs the faithful scipy loop on the same 29 starts.
+
+    Which basin a single start ends in depends on the optimiser's path (from some starts the
+    loop finds the optimum and we do not, from others the reverse), so the comparison needs
+    enough starts that both sides reach the global optimum; 29 do.
+    """
     g = ch.PRESET.starts(ChinchillaLaw())
-    starts = g[(g[:, 3] > 0) & (g[:, 4] > 0)][::300]
+    starts = g[(g[:, 3] > 0) & (g[:, 4] > 0)][::100]
     res = ch.fit_approach3(runs, starts, n_bootstrap=0)
     N, D, L, idx = ref.load_data()
     with np.errstate(all="ignore"):

@@ -178,9 +178,12 @@ def test_bootstrap_is_deterministic_and_seed_dependent():
     assert a.n_converged == 30
 
 
-def test_threads_do_not_change_results(monkeypatch):
+def test_worker_count_does_not_change_results(monkeypatch):
+    from scalingkit.fit import workers
+
     law, X, y = _synthetic(noise=0.02)
-    starts = np.repeat(_starts(8), 60, axis=0)  # large enough to use threads
+    starts = np.repeat(_starts(8), 60, axis=0)
+    monkeypatch.setattr(workers, "MIN_WORK_PER_WORKER", 1 << 10)  # large enough to fork
     monkeypatch.setenv("SCALINGKIT_THREADS", "1")
     one = fit.minimize_multistart(law, X, y, starts, maxiter=20)
     monkeypatch.setenv("SCALINGKIT_THREADS", "2")

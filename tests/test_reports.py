@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import nbformat
 import pandas as pd
 import pytest
+from notebook_factory import KERNELSPEC
 
 from scalingkit import reporting as report
 from scalingkit import runner as run
@@ -69,11 +70,7 @@ def _formulas_notebook(path: Path) -> Path:
     for kind, source, tags in FORMULAS:
         make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
         nb.cells.append(make(source, metadata={"tags": tags} if tags else {}))
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nbformat.write(nb, path)
     return path
 

@@ -55,10 +55,9 @@ def bootstrap_indices(n: int, n_bootstrap: int, seed: Seed = None) -> np.ndarray
     if isinstance(seed, np.random.Generator):
         return seed.integers(0, n, size=(n_bootstrap, n))
     rs = seed if isinstance(seed, np.random.RandomState) else np.random.RandomState(seed)
-    idx = np.empty((n_bootstrap, n), dtype=np.int64)
-    for b in range(n_bootstrap):
-        idx[b] = rs.choice(n, size=n, replace=True)
-    return idx
+    # ``choice(n, size=n, replace=True)`` is ``randint(0, n, size=n)`` on a RandomState, and
+    # consecutive draws continue one stream, so one call gives all resamples (tested)
+    return rs.randint(0, n, size=(n_bootstrap, n)).astype(np.int64, copy=False)
 
 
 def bootstrap_weights(n: int, n_bootstrap: int, seed: Seed = None) -> np.ndarray:

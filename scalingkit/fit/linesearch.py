@@ -10,20 +10,23 @@ eq. 3.6, with :math:`c_1 = 10^{-4}`, :math:`c_2 = 0.9`):
 
     g(x_t)^\top d \ge c_2\, g^\top d\qquad\text{(curvature)}.
 
-On insufficient decrease the step is backtracked by safeguarded quadratic interpolation
-(:math:`t \leftarrow \mathrm{clip}(t_q, 0.1t, 0.5t)`, or bisection once a lower bracket exists);
+On insufficient decrease the step is backtracked by safeguarded cubic interpolation of the
+values and slopes at 0 and ``t`` (Nocedal & Wright eq. 3.59; quadratic where the cubic has no
+minimiser): :math:`t \leftarrow \mathrm{clip}(t_c, 0.1t, 0.5t)`, or bisection once a lower
+bracket exists;
 on insufficient curvature it is extrapolated (×4) or bisected inside the bracket. After
 ``maxls`` trials the best point with sufficient decrease, if any, is taken.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-__all__ = ["C1", "C2", "LineSearchResult", "weak_wolfe_line_search"]
+__all__ = ["C1", "C2", "LineSearchResult", "line_search", "weak_wolfe_line_search"]
 
 C1 = 1e-4  # sufficient-decrease constant
 C2 = 0.9  # curvature constant
@@ -92,48 +95,86 @@ def weak_wolfe_line_search(
     -------
     LineSearchResult
     """
-    k = starts.size
+    return line_search(
+        lambda th, rows: fun.value_grad(th, starts if rows is None else starts[rows]),
+        x, f, g, d, gd, t, bounds, maxls, c1, c2,
+    )  # fmt: skip
+
+
+def line_search(
+    evaluate: Callable[[np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray]],
+    x: np.ndarray,
+    f: np.ndarray,
+    g: np.ndarray,
+    d: np.ndarray,
+    gd: np.ndarray,
+    t: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray] | None,
+    maxls: int,
+    c1: float = C1,
+    c2: float = C2,
+) -> LineSearchResult:
+    """:func:`weak_wolfe_line_search` with the objective as ``evaluate(theta, rows)``.
+
+    ``rows`` are the positions (in ``x``) of the trial points, or None for all k rows (the
+    first trial, so that the caller need not gather anything then).
+    """
+    k = x.shape[0]
     xn = np.empty_like(x)
     fn = np.full(k, np.inf)
     gn = np.empty_like(g)
     have = np.zeros(k, dtype=bool)
     lo = np.zeros(k)
     hi = np.full(k, np.inf)
-    pend = np.arange(k)
+    pend = None  # None: every row
     for _ in range(maxls):
-        if pend.size == 0:
-            break
-        tp = t[pend]
-        dp = d[pend]
-        xt = x[pend] + tp[:, None] * dp
+        if pend is None:
+            tp, dp, xp, fp, gp, gdp = t, d, x, f, g, gd
+        else:
+            if pend.size == 0:
+                break
+            tp, dp, xp, fp, gp, gdp = t[pend], d[pend], x[pend], f[pend], g[pend], gd[pend]
+        xt = tp[:, None] * dp
+        xt += xp
+        clipped = None
         if bounds is not None:
-            xt = np.clip(xt, bounds[0], bounds[1])
-        ft, gt = fun.value_grad(xt, starts[pend])
-        finite = np.isfinite(ft) & np.all(np.isfinite(gt), axis=1)
-        dec = np.einsum("sp,sp->s", g[pend], xt - x[pend])
-        arm = finite & (ft <= f[pend] + c1 * dec)
-        curv = np.einsum("sp,sp->s", gt, dp) >= c2 * gd[pend]
-        if bounds is not None:  # a clipped step cannot be extended along d
-            curv |= np.any(xt != x[pend] + tp[:, None] * dp, axis=1)
+            raw = xt
+            xt = np.clip(raw, bounds[0], bounds[1])
+            clipped = np.any(xt != raw, axis=1)
+        ft, gt = evaluate(xt, pend)
+        finite = np.isfinite(ft) & np.isfinite(gt).all(axis=1)
+        dec = np.einsum("sp,sp->s", gp, xt - xp)
+        arm = finite & (ft <= fp + c1 * dec)
+        gtd = np.einsum("sp,sp->s", gt, dp)
+        curv = gtd >= c2 * gdp
+        if clipped is not None:  # a clipped step cannot be extended along d
+            curv |= clipped
         acc = arm & curv
-        store = acc | (arm & (~have[pend] | (ft < fn[pend])))
-        sel = pend[store]
+        rows = np.arange(k) if pend is None else pend
+        store = acc | (arm & (~have[rows] | (ft < fn[rows])))
+        sel = rows[store]
         xn[sel], fn[sel], gn[sel] = xt[store], ft[store], gt[store]
         have[sel] = True
         fail = ~arm
         ext = arm & ~curv
-        pf, pe = pend[fail], pend[ext]
+        pf, pe = rows[fail], rows[ext]
         hi[pf] = tp[fail]
         lo[pe] = tp[ext]
         # next trial for insufficient decrease
         if pf.size:
             tr, ftr, gdr = tp[fail], ft[fail], gd[pf]
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                # cubic through f and the slope at 0 and t (N&W eq. 3.59), else quadratic
                 tq = -gdr * tr * tr / (2.0 * (ftr - f[pf] - gdr * tr))
+                gtr = gtd[fail]
+                d1 = gdr + gtr + 3.0 * (f[pf] - ftr) / tr
+                d2 = np.sqrt(d1 * d1 - gdr * gtr)
+                tc = tr - tr * (gtr + d2 - d1) / (gtr - gdr + 2.0 * d2)
+                tq = np.where(np.isfinite(tc), tc, tq)
             tq = np.where(np.isfinite(tq), tq, 0.1 * tr)
             tq = np.clip(tq, 0.1 * tr, 0.5 * tr)
             t[pf] = np.where(lo[pf] > 0, 0.5 * (lo[pf] + hi[pf]), tq)
         if pe.size:
             t[pe] = np.where(np.isinf(hi[pe]), 4.0 * tp[ext], 0.5 * (lo[pe] + hi[pe]))
-        pend = pend[~acc]
+        pend = rows[~acc]
     return LineSearchResult(accepted=have, x=xn, f=fn, g=gn)

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -54,15 +52,18 @@ LOSSES = ("huber", "squared")
 REDUCTIONS = ("sum", "mean")
 
 _CHUNK_ELEMS = 1 << 23  # max S*n*P doubles in one Jacobian block (64 MiB)
-# Rows per block so that a block holds ~16k points: its temporaries (< 128 KiB each) stay in
-# cache and below glibc's mmap threshold; whole-batch temporaries are ~3x slower (page faults).
-_BLOCK_ELEMS = 1 << 14
-_THREAD_MIN_ELEMS = 1 << 16  # batches smaller than this (S*n) run on one thread
-_POOLS: dict[int, ThreadPoolExecutor] = {}
+# Rows per block so that a block holds ~32k points: its temporaries (256-512 KiB) stay in L2.
+# Larger blocks are ~10 % faster once warm, but the first solve in a process pays page faults
+# (glibc serves such sizes by mmap until its threshold adapts): 64k points doubled the cold
+# grid time; whole-batch temporaries are ~3x slower.
+_BLOCK_ELEMS = 1 << 15
 
 
 def default_threads() -> int:
-    """Threads used by the batched objective: ``$SCALINGKIT_THREADS`` or min(2, cpu count)."""
+    """Worker processes of a large batched fit: ``$SCALINGKIT_THREADS`` or min(2, cpu count).
+
+    (:func:`~scalingkit.fit.optimizer.minimize_multistart` splits the starts between this many
+    forked workers; the results do not depend on the number.)"""
     env = os.environ.get("SCALINGKIT_THREADS")
     if env:
         try:
@@ -70,12 +71,6 @@ def default_threads() -> int:
         except ValueError as exc:
             raise ValueError(f"SCALINGKIT_THREADS: expected an integer, got {env!r}") from exc
     return max(1, min(2, os.cpu_count() or 1))
-
-
-def _pool(n: int) -> ThreadPoolExecutor:
-    if n not in _POOLS:
-        _POOLS[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="scalingkit-fit")
-    return _POOLS[n]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,7 +239,6 @@ class BatchedObjective:
         else:
             self.norm = None
         self.n_eval = 0
-        self.n_threads = default_threads()
 
     @property
     def formula(self) -> str:
@@ -254,13 +248,17 @@ class BatchedObjective:
         )
 
     def _weights(self, idx: np.ndarray) -> np.ndarray | None:
+        """Weight rows of starts ``idx``: (k, n), shared (n,), or None."""
         if self.w is None:
             return None
-        return self.w[idx] if self.per_start else self.w[None, :]
+        return self.w[idx] if self.per_start else self.w
+
+    def _norm(self, idx: np.ndarray) -> np.ndarray | None:
+        return None if self.norm is None else self.norm[idx]
 
     def _residual(self, f: np.ndarray) -> np.ndarray:
         if self.residual == "log":
-            return self.logy[None, :] - f
+            return np.subtract(self.logy, f, out=f)
         return self.y[None, :] - np.exp(f)
 
     def value(self, theta: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -269,7 +267,7 @@ class BatchedObjective:
         r = self._residual(f)
         h = huber(r, self.huber_delta) if self.loss == "huber" else squared(r)
         w = self._weights(idx)
-        v = h.sum(axis=1) if w is None else np.einsum("sn,sn->s", w, h)
+        v = h.sum(axis=1) if w is None else np.einsum("sn,sn->s", h, np.broadcast_to(w, h.shape))
         if self.norm is not None:
             v = v / self.norm[idx]
         self.n_eval += theta.shape[0]
@@ -278,67 +276,64 @@ class BatchedObjective:
     def value_grad(self, theta: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Objective (k,) and gradient (k, P) for rows ``theta`` of starts ``idx``.
 
-        Rows are processed in blocks of about 16k points (so that the temporaries stay in
-        cache, which is ~3x faster than whole-batch arrays). When the batch is large and
-        ``n_threads > 1``, the rows are split into one contiguous share per thread (numpy
-        releases the GIL). Each row's numbers do not depend on the blocking, so results are
-        identical for any thread count.
+        Rows are processed in blocks of about 32k points (so that the temporaries stay in
+        cache, which is ~3x faster than whole-batch arrays). Each row's numbers depend only on
+        that row (not on the blocking or on the other rows), so results are identical however
+        the starts are split between calls or worker processes.
         """
+        return self.value_grad_rows(theta, self._weights(idx), self._norm(idx))
+
+    def value_grad_rows(
+        self, theta: np.ndarray, w: np.ndarray | None, norm: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`value_grad` with the rows' weights ``w`` ((k, n), (n,) or None) and
+        normalisers ``norm`` ((k,) or None) given directly (the optimizer keeps them
+        compacted along with its running starts, so no gather per call)."""
         k = theta.shape[0]
         self.n_eval += k
-        nt = self.n_threads if k * self.n >= _THREAD_MIN_ELEMS else 1
-        if nt == 1:
-            return self._value_grad_rows(theta, idx)
-        cuts = np.linspace(0, k, nt + 1).astype(int)
-        shares = [(theta[a:b], idx[a:b]) for a, b in pairwise(cuts)]
-        outs = list(_pool(nt).map(lambda sh: self._value_grad_rows(*sh), shares))
-        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
-
-    def _value_grad_rows(self, theta: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        k = theta.shape[0]
-        step = max(1, min(_BLOCK_ELEMS // self.n, _CHUNK_ELEMS // max(1, self.n * self.P)))
+        step = max(1, min(_BLOCK_ELEMS // max(1, self.n), _CHUNK_ELEMS // max(1, self.n * self.P)))
         if k <= step:
-            return self._value_grad_block(theta, idx)
+            return self._value_grad_block(theta, w, norm)
+        per_row = w is not None and w.ndim == 2
         v = np.empty(k)
         g = np.empty((k, self.P))
         for i in range(0, k, step):
-            v[i : i + step], g[i : i + step] = self._value_grad_block(
-                theta[i : i + step], idx[i : i + step]
+            j = i + step
+            v[i:j], g[i:j] = self._value_grad_block(
+                theta[i:j],
+                w[i:j] if per_row else w,
+                None if norm is None else norm[i:j],
             )
         return v, g
 
     def _value_grad_block(
-        self, theta: np.ndarray, idx: np.ndarray
+        self, theta: np.ndarray, w: np.ndarray | None, norm: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         f, pullback = self.law._log_predict_pullback(theta, self.Z)
         if self.residual == "log":
-            r = np.subtract(self.logy[None, :], f, out=f)
+            r = np.subtract(self.logy, f, out=f)
             scale = None
         else:
             scale = np.exp(f)  # dL̂/dθ = L̂ d log L̂/dθ
-            r = np.subtract(self.y[None, :], scale)
+            r = np.subtract(self.y, scale)
         if self.loss == "huber":
+            # h = psi (r - psi/2)  (= r^2/2 inside, δ(|r| - δ/2) outside), psi = clip(r)
             psi = np.clip(r, -self.huber_delta, self.huber_delta)
-            # h = psi * (r - psi / 2)  (= r^2/2 inside, δ(|r| - δ/2) outside)
-            h = np.multiply(psi, -0.5)
-            h += r
-            h *= psi
+            half = np.multiply(psi, -0.5)
+            half += r
         else:
-            h = np.multiply(r, r)
-            h *= 0.5
             psi = r
-        w = self._weights(idx)
+            half = np.multiply(r, 0.5)
         if w is not None:
-            h *= w
             psi *= w
-        v = h.sum(axis=1)
+        v = np.einsum("sn,sn->s", psi, half)
         if scale is not None:
             psi *= scale
         g = pullback(psi)
         g *= -1.0
-        if self.norm is not None:
-            v = v / self.norm[idx]
-            g = g / self.norm[idx, None]
+        if norm is not None:
+            v /= norm
+            g /= norm[:, None]
         return v, g
 
 

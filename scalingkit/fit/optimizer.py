@@ -2,8 +2,15 @@ r"""Batched multi-start quasi-Newton minimisation of the fitting objective.
 
 All starts are optimised at once as arrays: a dense BFGS inverse-Hessian per start
 (:func:`bfgs_update`), a batched weak-Wolfe line search
-(:func:`~scalingkit.fit.linesearch.weak_wolfe_line_search`), and after every iteration the
-batch is compacted to the starts that are still running. Bounds are handled by projection with
+(:func:`~scalingkit.fit.linesearch.weak_wolfe_line_search`), and the running starts' state
+(points, gradients, Hessians, weight rows) kept compacted, shrunk only when some start stops.
+Where the law offers one (``law._centre``: e.g. ``a_c = a - α mean(log N)`` for Chinchilla),
+the iterations run in centred coordinates ``θ_c = M θ``, on which the Hessian is much better
+conditioned; starts, results, gradients and the gradient tests are in the law's own ``θ``
+(so the stopping rules mean what they say), and centring is skipped when a bound sits on a
+coordinate it mixes. Large problems are split between forked worker processes
+(:mod:`~scalingkit.fit.workers`, ``$SCALINGKIT_THREADS``); every row's arithmetic depends only
+on that row, so the results are identical for any number of workers. Bounds are handled by projection with
 a reduced-space step on the free variables (:func:`search_direction`). Stopping follows scipy
 (:func:`stopping_rule`): ``method="L-BFGS-B"`` stops on a relative reduction of ``F`` below
 ``ftol`` or a projected-gradient max-norm below ``gtol``; ``method="BFGS"`` stops on a gradient
@@ -22,8 +29,19 @@ import numpy as np
 import pandas as pd
 
 from ..laws import ScalingLaw
-from .linesearch import weak_wolfe_line_search
-from .objective import BatchedObjective
+from .iteration import (
+    FTOL_LBFGSB,
+    Bounds,
+    bfgs_update,
+    check_bounds,
+    default_tolerances,
+    projected_gradient,
+    search_direction,
+    stopping_rule,
+)
+from .linesearch import line_search
+from .objective import BatchedObjective, default_threads
+from .workers import run_split
 
 __all__ = [
     "FTOL_LBFGSB",
@@ -38,10 +56,7 @@ __all__ = [
     "stopping_rule",
 ]
 
-FTOL_LBFGSB = 2.220446049250313e-09  # scipy's default factr * eps for L-BFGS-B
 METHODS = ("L-BFGS-B", "BFGS")
-
-Bounds = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass
@@ -107,186 +122,6 @@ class MultiStartResult:
         df["grad_norm"] = self.grad_norm
         df["message"] = self.message
         return df
-
-
-# ---------------------------------------------------------------------------------------------
-# Bounds
-
-
-def check_bounds(bounds: Any, P: int) -> Bounds | None:
-    """``(lower, upper)`` arrays from ``P`` (low, high) pairs (None: unbounded); None if none."""
-    if bounds is None:
-        return None
-    b = np.asarray(
-        [[-np.inf if lo is None else lo, np.inf if hi is None else hi] for lo, hi in bounds],
-        dtype=float,
-    )
-    if b.shape != (P, 2):
-        raise ValueError(f"bounds: expected {P} (low, high) pairs, got shape {b.shape}")
-    if np.any(b[:, 0] > b[:, 1]):
-        raise ValueError("bounds: a lower bound exceeds its upper bound")
-    if np.all(np.isinf(b)):
-        return None
-    return b[:, 0], b[:, 1]
-
-
-def _active(x: np.ndarray, g: np.ndarray, bnd: Bounds) -> np.ndarray:
-    """Variables held at a bound: on it, with the gradient pushing outward."""
-    lo, hi = bnd
-    return ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
-
-
-def projected_gradient(x: np.ndarray, g: np.ndarray, bnd: Bounds | None) -> np.ndarray:
-    """Projected gradient (zero where a bound is active and the gradient pushes outward)."""
-    if bnd is None:
-        return g
-    return np.where(_active(x, g, bnd), 0.0, g)
-
-
-def default_tolerances(
-    reduction: str, total_weight: float, gtol: float | None = None, ftol: float | None = None
-) -> tuple[float, float]:
-    """Stopping tolerances: scipy's defaults, divided by the total weight for a mean objective.
-
-    ``gtol = 1e-5`` and ``ftol = FTOL_LBFGSB`` (scipy's ``factr · eps``) act as absolute
-    tolerances on objectives below 1, so for ``reduction="mean"`` they are divided by the total
-    weight: a mean objective stops where the equivalent sum would. Explicit ``gtol`` / ``ftol``
-    are returned unchanged.
-    """
-    scale = float(total_weight) if reduction == "mean" and total_weight > 0 else 1.0
-    return (1e-5 / scale if gtol is None else gtol, FTOL_LBFGSB / scale if ftol is None else ftol)
-
-
-# ---------------------------------------------------------------------------------------------
-# The three pieces of an iteration
-
-
-def search_direction(
-    x: np.ndarray,
-    g: np.ndarray,
-    H: np.ndarray,
-    bnd: Bounds | None,
-    free_prev: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    r"""Quasi-Newton direction :math:`d = -H \tilde g` per start (:math:`\tilde g` projected).
-
-    With bounds the step is taken in the reduced space of the free variables
-    (:math:`d = -(H \circ m m^\top)\tilde g`, ``m`` the free mask), and a start whose active
-    set changed restarts from :math:`H = I`. A direction that is not a descent direction
-    (:math:`\tilde g^\top d \ge 0`) is replaced by steepest descent, also with :math:`H = I`.
-
-    Parameters
-    ----------
-    x, g : ndarray (k, P)
-        Points and gradients of the running starts.
-    H : ndarray (k, P, P)
-        Their inverse-Hessian approximations; rows that restart are set to ``I`` in place.
-    bnd : (lower, upper) or None
-    free_prev : ndarray of bool (k, P)
-        Free variables at the previous iteration (ignored without bounds).
-
-    Returns
-    -------
-    d : ndarray (k, P)
-    gd : ndarray (k,)
-        :math:`\tilde g^\top d` (< 0).
-    pg : ndarray (k, P)
-        The projected gradient.
-    reset : ndarray of bool (k,)
-        Starts whose ``H`` was reset to the identity.
-    free : ndarray of bool (k, P)
-        Free variables now (to pass as ``free_prev`` next time).
-    """
-    eye = np.eye(x.shape[1])
-    pg = projected_gradient(x, g, bnd)
-    reset = np.zeros(x.shape[0], dtype=bool)
-    if bnd is None:
-        free = free_prev
-        d = -np.einsum("spq,sq->sp", H, pg)
-    else:
-        free = ~_active(x, g, bnd)
-        changed = np.any(free != free_prev, axis=1)
-        if changed.any():
-            H[changed] = eye
-            reset |= changed
-        Hm = H * (free[:, :, None] & free[:, None, :])
-        d = -np.einsum("spq,sq->sp", Hm, pg)
-    gd = np.einsum("sp,sp->s", pg, d)
-    nondesc = ~(gd < 0)
-    if nondesc.any():  # reset to steepest descent
-        H[nondesc] = eye
-        reset |= nondesc
-        d[nondesc] = -pg[nondesc]
-        gd[nondesc] = -np.einsum("sp,sp->s", pg[nondesc], pg[nondesc])
-    return d, gd, pg, reset, free
-
-
-def bfgs_update(H: np.ndarray, s: np.ndarray, y: np.ndarray, fresh: np.ndarray) -> np.ndarray:
-    r"""BFGS update of the inverse Hessians ``H`` (k, P, P), in place, for steps ``s``, ``y``.
-
-    .. math:: H^+ = (I - \rho s y^\top) H (I - \rho y s^\top) + \rho s s^\top,
-              \qquad \rho = 1 / (y^\top s)
-
-    (Nocedal & Wright 2006, eq. 6.17), expanded as
-    :math:`H - \rho(H y s^\top + s y^\top H) + (\rho^2 y^\top H y + \rho) s s^\top`. A start
-    whose ``H`` is still the identity (``fresh``) is first scaled to
-    :math:`(s^\top y / y^\top y) I` (eq. 6.20); the update is skipped unless the curvature
-    :math:`s^\top y > 10^{-10} \lVert s\rVert \lVert y\rVert`.
-    """
-    eye = np.eye(H.shape[1])
-    sy = np.einsum("sp,sp->s", s, y)
-    yy = np.einsum("sp,sp->s", y, y)
-    scale = fresh & (sy > 0) & (yy > 0)
-    if scale.any():
-        H[scale] = (sy[scale] / yy[scale])[:, None, None] * eye
-    upd = sy > 1e-10 * np.sqrt(np.einsum("sp,sp->s", s, s) * yy)
-    if upd.any():
-        rho = 1.0 / sy[upd]
-        Hu = H[upd]
-        su, yu = s[upd], y[upd]
-        Hy = np.einsum("spq,sq->sp", Hu, yu)
-        yHy = np.einsum("sp,sp->s", yu, Hy)
-        Hu = (
-            Hu
-            - rho[:, None, None]
-            * (Hy[:, :, None] * su[:, None, :] + su[:, :, None] * Hy[:, None, :])
-            + ((rho * rho * yHy + rho)[:, None, None]) * su[:, :, None] * su[:, None, :]
-        )
-        H[upd] = Hu
-    return H
-
-
-def stopping_rule(
-    method: str,
-    f_old: np.ndarray,
-    f_new: np.ndarray,
-    pg_norm: np.ndarray,
-    gtol: float,
-    ftol: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""scipy's convergence tests after an iteration.
-
-    ``"L-BFGS-B"``: :math:`(f_{old} - f)/\max(|f_{old}|, |f|, 1) \le` ``ftol`` or
-    :math:`\lVert \tilde g\rVert_\infty \le` ``gtol`` (``scipy.optimize.fmin_l_bfgs_b``);
-    ``"BFGS"``: :math:`\lVert g\rVert_\infty \le` ``gtol`` (``scipy.optimize.minimize``).
-
-    Returns
-    -------
-    converged : ndarray of bool (k,)
-    message : ndarray of str (k,)
-        Why each converged start stopped (``""`` for the others).
-    """
-    message = np.full(f_new.shape[0], "", dtype=object)
-    if method == "L-BFGS-B":
-        rel = (f_old - f_new) / np.maximum(np.maximum(np.abs(f_old), np.abs(f_new)), 1.0)
-        c_f = rel <= ftol
-        c_g = pg_norm <= gtol
-        message[c_f] = "relative reduction of f <= ftol"
-        message[c_g] = "projected gradient norm <= gtol"
-        return c_f | c_g, message
-    conv = pg_norm <= gtol
-    message[conv] = "gradient norm <= gtol"
-    return conv, message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,83 +218,167 @@ def minimize_multistart(
     gtol, ftol = default_tolerances(
         reduction, fun.n if w is None else w.sum(axis=-1).mean(), gtol, ftol
     )
-
+    M = _centring(fun, bnd)
     x = x0.copy()
     if bnd is not None:
         x = np.clip(x, bnd[0], bnd[1])
-    allidx = np.arange(S)
-    f, g = fun.value_grad(x, allidx)
-    eye = np.eye(P)
-    H = np.broadcast_to(eye, (S, P, P)).copy()
-    fresh = np.ones(S, dtype=bool)  # H is the identity (first step / after a reset)
-    free_prev = np.ones((S, P), dtype=bool)  # free variables at the previous iteration (bounds)
-    n_iter = np.zeros(S, dtype=int)
-    converged = np.zeros(S, dtype=bool)
-    done = np.zeros(S, dtype=bool)
-    message = np.full(S, "running", dtype=object)
-
-    bad = ~np.isfinite(f) | ~np.all(np.isfinite(g), axis=1)
-    done[bad] = True
-    message[bad] = "non-finite objective or gradient at the start"
-    pg0 = np.abs(projected_gradient(x, g, bnd)).max(axis=1)
-    ok0 = ~done & (pg0 <= gtol)
-    converged[ok0] = done[ok0] = True
-    message[ok0] = "gradient norm <= gtol at the start"
-
-    while True:
-        act = np.flatnonzero(~done)
-        if act.size == 0:
-            break
-        xa, fa, ga, Ha = x[act], f[act], g[act], H[act]
-        d, gd, _, reset, free = search_direction(xa, ga, Ha, bnd, free_prev[act])
-        fresh[act[reset]] = True
-        if bnd is not None:
-            free_prev[act] = free
-        dn = np.sqrt(np.einsum("sp,sp->s", d, d))
-        t = np.where(fresh[act], np.minimum(1.0, 1.0 / np.maximum(dn, 1e-300)), 1.0)
-        ls = weak_wolfe_line_search(fun, act, xa, fa, ga, d, gd, t, bnd, maxls)
-
-        # line-search failures: retry once from a fresh (identity) Hessian, else give up
-        failed = ~ls.accepted
-        if failed.any():
-            fi = act[failed]
-            retry = ~fresh[fi]
-            H[fi[retry]] = eye
-            fresh[fi[retry]] = True
-            stop = fi[~retry]
-            done[stop] = True
-            message[stop] = "line search failed (no sufficient decrease)"
-
-        ai = np.flatnonzero(ls.accepted)
-        if ai.size == 0:
-            continue
-        idx = act[ai]
-        s = ls.x[ai] - xa[ai]
-        yv = ls.g[ai] - ga[ai]
-        H[idx] = bfgs_update(Ha[ai], s, yv, fresh[idx])
-        fresh[idx] = False
-        f_old = fa[ai]
-        x[idx], f[idx], g[idx] = ls.x[ai], ls.f[ai], ls.g[ai]
-        n_iter[idx] += 1
-
-        pgn = np.abs(projected_gradient(x[idx], g[idx], bnd)).max(axis=1)
-        conv, why = stopping_rule(method, f_old, f[idx], pgn, gtol, ftol)
-        message[idx[conv]] = why[conv]
-        converged[idx[conv]] = True
-        done[idx[conv]] = True
-        over = ~conv & (n_iter[idx] >= maxiter)
-        done[idx[over]] = True
-        message[idx[over]] = "maximum number of iterations reached"
-
-    grad_norm = np.abs(projected_gradient(x, g, bnd)).max(axis=1)
+    if M is not None:
+        x = x @ M.T  # the centred coordinates theta_c = M theta
+    opts = {"bnd": bnd, "M": M, "method": method, "gtol": gtol, "ftol": ftol,
+            "maxiter": int(maxiter), "maxls": int(maxls)}  # fmt: skip
+    out = run_split(
+        lambda rows: _solve(fun, x[rows], rows, **opts), S, fun.n * fun.P * S, default_threads()
+    )
+    xs, f, g, n_iter, code, n_eval = out
+    if M is not None:
+        xs = np.linalg.solve(M, xs.T).T
+        g = g @ M  # gradient in the law's own parametrisation
+    message = np.array(_MESSAGES, dtype=object)[code].astype(str)
     return MultiStartResult(
-        theta=x,
+        theta=xs,
         objective=f,
-        converged=converged,
+        converged=np.isin(code, _CONVERGED),
         n_iter=n_iter,
-        message=message.astype(str),
-        grad_norm=grad_norm,
+        message=message,
+        grad_norm=np.abs(projected_gradient(xs, g, bnd)).max(axis=1),
         starts=x0,
         method=method,
-        n_eval=fun.n_eval,
+        n_eval=int(n_eval),
     )
+
+
+# why a start stopped: index = code
+_MESSAGES = (
+    "running",
+    "non-finite objective or gradient at the start",
+    "gradient norm <= gtol at the start",
+    "line search failed (no sufficient decrease)",
+    "relative reduction of f <= ftol",
+    "projected gradient norm <= gtol",
+    "gradient norm <= gtol",
+    "maximum number of iterations reached",
+)
+_CONVERGED = (2, 4, 5, 6)
+
+
+def _centring(fun: BatchedObjective, bnd: Bounds | None) -> np.ndarray | None:
+    """The law's conditioning map ``M`` (``theta_c = M theta``), installing its centred inputs
+    in ``fun``; None when the law has none or a bound sits on a coordinate it mixes."""
+    centre = getattr(fun.law, "_centre", None)
+    if centre is None:
+        return None
+    out = centre(fun.Z)
+    if out is None:
+        return None
+    Zc, M = out
+    mixed = np.any((M - np.eye(M.shape[0])) != 0, axis=1)
+    if bnd is not None and np.any(np.isfinite(bnd[0][mixed]) | np.isfinite(bnd[1][mixed])):
+        return None
+    fun.Z = Zc
+    return M
+
+
+def _solve(
+    fun: BatchedObjective,
+    x: np.ndarray,
+    rows: np.ndarray,
+    *,
+    bnd: Bounds | None,
+    M: np.ndarray | None,
+    method: str,
+    gtol: float,
+    ftol: float,
+    maxiter: int,
+    maxls: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """BFGS from the starts ``rows`` (at ``x``, centred coordinates) until each one stops.
+
+    The running starts are kept compacted: their points, gradients, inverse Hessians and
+    weight rows are contiguous arrays, shrunk only when some start stops. Returns the final
+    ``x, f, g`` (centred coordinates), iterations, message codes and evaluations.
+    """
+    S, P = x.shape
+    n_eval0 = fun.n_eval
+    W = fun._weights(rows)
+    per_row = W is not None and W.ndim == 2
+    norm = fun._norm(rows)
+    f, g = fun.value_grad_rows(x, W, norm)
+    out_x, out_f, out_g = x.copy(), f.copy(), g.copy()
+    out_it = np.zeros(S, dtype=int)
+    code = np.zeros(S, dtype=np.int8)
+
+    def gnorm(x, g):  # max-norm of the projected gradient in the law's parametrisation
+        return np.abs(projected_gradient(x, g if M is None else g @ M, bnd)).max(axis=1)
+
+    bad = ~np.isfinite(f) | ~np.isfinite(g).all(axis=1)
+    code[bad] = 1
+    ok0 = ~bad & (gnorm(x, g) <= gtol)
+    code[ok0] = 2
+    live = np.flatnonzero(code == 0)  # start positions (in rows) of the running starts
+    x, f, g = x[live], f[live], g[live]
+    W = W[live] if per_row else W
+    norm = None if norm is None else norm[live]
+    k = live.size
+    eye = np.eye(P)
+    H = np.broadcast_to(eye, (k, P, P)).copy()
+    fresh = np.ones(k, dtype=bool)  # H is the identity (first step / after a reset)
+    free_prev = np.ones((k, P), dtype=bool)
+    it = np.zeros(k, dtype=int)
+
+    def evaluate(th, pos):
+        if pos is None:
+            return fun.value_grad_rows(th, W, norm)
+        return fun.value_grad_rows(
+            th, W[pos] if per_row else W, None if norm is None else norm[pos]
+        )
+
+    while k:
+        d, gd, _, reset, free = search_direction(x, g, H, bnd, free_prev)
+        fresh |= reset
+        if bnd is not None:
+            free_prev = free
+        dn = np.sqrt(np.einsum("sp,sp->s", d, d))
+        t = np.where(fresh, np.minimum(1.0, 1.0 / np.maximum(dn, 1e-300)), 1.0)
+        ls = line_search(evaluate, x, f, g, d, gd, t, bnd, maxls)
+        acc = ls.accepted
+        stop = np.zeros(k, dtype=np.int8)
+        # line-search failures: retry once from a fresh (identity) Hessian, else give up
+        failed = ~acc
+        if failed.any():
+            retry = failed & ~fresh
+            H[retry] = eye
+            fresh[retry] = True
+            stop[failed & ~retry] = 3
+        if acc.all():
+            a = slice(None)
+        elif acc.any():
+            a = np.flatnonzero(acc)
+        else:
+            a = None
+        if a is not None:
+            H[a] = bfgs_update(H[a], ls.x[a] - x[a], ls.g[a] - g[a], fresh[a])
+            fresh[a] = False
+            f_old = f[a].copy()  # (a view when a is a slice)
+            x[a], f[a], g[a] = ls.x[a], ls.f[a], ls.g[a]
+            it[a] += 1
+            pgn = gnorm(x[a], g[a])
+            if method == "L-BFGS-B":
+                fa = f[a]
+                rel = (f_old - fa) / np.maximum(np.maximum(np.abs(f_old), np.abs(fa)), 1.0)
+                c = np.where(pgn <= gtol, 5, np.where(rel <= ftol, 4, 0))
+            else:
+                c = np.where(pgn <= gtol, 6, 0)
+            c = np.where((c == 0) & (it[a] >= maxiter), 7, c)
+            stop[a] = c
+        fin = stop != 0
+        if fin.any():
+            pos = live[fin]
+            out_x[pos], out_f[pos], out_g[pos] = x[fin], f[fin], g[fin]
+            out_it[pos], code[pos] = it[fin], stop[fin]
+            keep = ~fin
+            live, x, f, g, H = live[keep], x[keep], f[keep], g[keep], H[keep]
+            fresh, free_prev, it = fresh[keep], free_prev[keep], it[keep]
+            W = W[keep] if per_row else W
+            norm = None if norm is None else norm[keep]
+            k = live.size
+    return out_x, out_f, out_g, out_it, code, fun.n_eval - n_eval0

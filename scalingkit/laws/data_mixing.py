@@ -47,7 +47,8 @@ class DataMixingLaw(ScalingLaw):
 
     def _log_predict_grad(self, theta, Z):
         h = Z["weights"]
-        z2 = theta[:, 1:2] + theta[:, 2:] @ h.T
+        # einsum, not BLAS: a row's bits must not depend on its place in the batch
+        z2 = theta[:, 1:2] + np.einsum("sk,nk->sn", theta[:, 2:], h)
         z = np.stack([np.broadcast_to(theta[:, 0:1], z2.shape), z2], axis=-1)
         f, p = lse_softmax(z, axis=-1)
         J = np.concatenate([p[..., 0:1], p[..., 1:2], p[..., 1:2] * h[None, :, :]], axis=-1)

@@ -78,6 +78,38 @@ class KaplanLaw(LogCoefficientLawND):
         e, *_, t = self._terms(theta, Z)
         return np.logaddexp(e, t)
 
+    def _log_predict_pullback(self, theta: np.ndarray, Z: Mapping[str, np.ndarray]):
+        """``log L̂`` and ``v -> sum_i v_i J_i`` without the Jacobian.
+
+        With ``σ_E = e^{e - log L̂}``, ``w = 1 - σ_E = e^{βs - log L̂}``, ``p = e^{u - s}``
+        (the sigmoids of the class docstring, as exponentials of non-positive numbers),
+        ``Σ v J = (α Σ vwp, β(Σ vw - Σ vwp), Σ vσ_E, a Σ vwp - Σ vwp log N,
+        Σ vws - (α/β)(a Σ vwp - Σ vwp log N))``.
+        """
+        e, alpha, beta, _dn, u, _v, s, t = self._terms(theta, Z)
+        f = np.logaddexp(e, t)
+        w = np.subtract(t, f)
+        np.exp(w, out=w)
+        np.subtract(u, s, out=u)
+        p = np.exp(u, out=u)
+        log_n = Z["log_n"]
+
+        def pullback(v: np.ndarray) -> np.ndarray:
+            vw = v * w
+            vwp = vw * p
+            swp = vwp.sum(axis=1)
+            sw = vw.sum(axis=1)
+            sdn = theta[:, 0] * swp - np.einsum("sn,n->s", vwp, log_n)
+            g = np.empty((v.shape[0], 5))
+            g[:, 0] = alpha[:, 0] * swp
+            g[:, 1] = beta[:, 0] * (sw - swp)
+            g[:, 2] = np.einsum("sn,sn->s", v, 1.0 - w)
+            g[:, 3] = sdn
+            g[:, 4] = np.einsum("sn,sn->s", vw, s) - (alpha / beta)[:, 0] * sdn
+            return g
+
+        return f, pullback
+
     def _log_predict_grad(
         self, theta: np.ndarray, Z: Mapping[str, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,17 @@ from .allocation import Allocation, budgets_array, has_interior_optimum, masked,
 
 __all__ = ["ChinchillaLaw"]
 
-_CLAMP = 300.0  # |log| range of the scaled terms (see ChinchillaLaw._shifted)
+_CLAMP = 300.0  # |log| range of the scaled terms (see ChinchillaLaw._kernel)
+
+
+def _with_features(Z: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Add the kernel's features: ``nf`` = (-log N, -log D) (2, n) and their ends (2, 2)."""
+    nf = np.stack([-Z["log_n"], -Z["log_d"]])
+    ends = np.stack([nf.min(axis=1), nf.max(axis=1)], axis=1) if nf.shape[1] else np.zeros((2, 2))
+    n = nf.shape[1]
+    block = np.zeros((2, 2 * n))
+    block[0, :n], block[1, n:] = nf[0], nf[1]
+    return {**Z, "nf": nf, "nf_ends": ends, "nf_block": block}
 
 
 class ChinchillaLaw(LogCoefficientLawND):
@@ -46,71 +56,104 @@ class ChinchillaLaw(LogCoefficientLawND):
 
     name = "chinchilla"
 
-    def _shifted(self, theta: np.ndarray, Z: Mapping[str, np.ndarray]):
-        """The three terms scaled by ``exp(-(e + m))``: ``t1``, ``t2``, ``t3`` and their sum.
+    def prepare(self, X: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """``log N``, ``log D`` (as :class:`LogCoefficientLawND`) plus the kernel's features."""
+        return _with_features(super().prepare(X))
 
-        Fast path (``m = 0``): ``t1 = exp(u1 - e)``, ``t2 = exp(u2 - e)``, ``t3 = 1``. Rows where
-        a term exceeds e^300 use the max-shift ``m = max(u1 - e, u2 - e, 0)`` per point, so the
-        result is finite for any finite ``theta``. Terms below e^-300 of the largest are clamped
-        there (their effect on ``log L̂`` and its gradient is far below double precision). ``log L̂ = e + m + log(t1 + t2 + t3)``.
-        Returns ``t1, t2, t3, s, m`` with ``t3`` and ``m`` None on the fast path.
+    def _centre(self, Z: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        r"""Inputs with centred features and the map :math:`\theta_c = M\theta`.
+
+        With :math:`\bar n` the mean of :math:`\log N` and :math:`\bar d` that of
+        :math:`\log D`, :math:`a - \alpha\log N = (a - \alpha\bar n) - \alpha(\log N -
+        \bar n)`, so :math:`a_c = a - \alpha\bar n`, :math:`b_c = b - \beta\bar d` on the
+        centred inputs give the same law; the fitter works in these coordinates, where the
+        Hessian is far better conditioned (``a`` and ``alpha`` are no longer nearly collinear).
         """
-        e = theta[:, 2:3]
-        t1 = np.multiply(theta[:, 3:4], Z["log_n"][None, :])
-        np.subtract(theta[:, 0:1] - e, t1, out=t1)
-        t2 = np.multiply(theta[:, 4:5], Z["log_d"][None, :])
-        np.subtract(theta[:, 1:2] - e, t2, out=t2)
-        m = t3 = None
-        big = (t1.max(axis=1) > _CLAMP) | (t2.max(axis=1) > _CLAMP)
-        if big.any():
-            m = np.zeros_like(t1)
-            m[big] = np.maximum(np.maximum(t1[big], t2[big]), 0.0)
-            t1 -= m
-            t2 -= m
-            t3 = np.exp(-np.minimum(m, _CLAMP))
-        # A term below e^-300 of the largest one (s >= 1 here) changes nothing in double
-        # precision; clamping keeps exp() and the gradient's products (v / s * t) out of the
-        # subnormal range, where arithmetic is ~10x slower.
-        np.maximum(t1, -_CLAMP, out=t1)
-        np.maximum(t2, -_CLAMP, out=t2)
-        np.exp(t1, out=t1)
-        np.exp(t2, out=t2)
-        s = t1 + t2
-        if t3 is None:
-            s += 1.0
-        else:
-            s += t3
-        return t1, t2, t3, s, m
+        mn, md = float(np.mean(Z["log_n"])), float(np.mean(Z["log_d"]))
+        M = np.eye(5)
+        M[0, 3] = -mn
+        M[1, 4] = -md
+        Zc = _with_features({"log_n": Z["log_n"] - mn, "log_d": Z["log_d"] - md})
+        return Zc, M
 
-    def _log_from(self, theta: np.ndarray, s: np.ndarray, m: np.ndarray | None) -> np.ndarray:
+    def _kernel(self, theta: np.ndarray, Z: Mapping[str, np.ndarray]):
+        """The two power terms scaled by ``E``, ``T = (A/N^α, B/D^β) / E`` (k, 2, n), and
+        ``s = 1 + T_1 + T_2`` (k, n), so ``log L̂ = e + log s``.
+
+        A row's largest and smallest exponent are known in O(1) from θ and the range of the
+        features, so the overflow test reads no point. Rows where a term may exceed e^300 are
+        recomputed with a per-point max-shift (:meth:`_shifted_rows`, finite for any finite θ);
+        when a term may fall below e^-300 (subnormal range, ~10x slower arithmetic, and far
+        below double precision next to s >= 1) the exponents are clamped there. Each row's
+        numbers depend only on that row (whatever else is in the batch).
+        Returns ``T, s, shift``: ``shift`` is None, or ``(rows, m, t3)`` for the recomputed
+        rows (their per-point shift ``m`` and third term ``t3 = e^{-m}``).
+        """
+        k, n = theta.shape[0], Z["nf"].shape[1]
+        coef = np.ascontiguousarray(theta[:, 3:5])  # alpha, beta
+        off = theta[:, 0:2] - theta[:, 2:3]  # a - e, b - e
+        # T = coef @ blockdiag(-log N, -log D): each entry is one exact product plus exact
+        # zeros, so BLAS gives every row the same bits wherever it sits in the batch
+        T = np.matmul(coef, Z["nf_block"]).reshape(k, 2, n)
+        T += off[:, :, None]
+        ends = coef[:, :, None] * Z["nf_ends"][None, :, :]  # (k, 2, 2): exponents at the ends
+        ends += off[:, :, None]
+        if ends.min(initial=np.inf) < -_CLAMP:
+            np.maximum(T, -_CLAMP, out=T)
+        big = ends.max(axis=(1, 2)) > _CLAMP if ends.max(initial=-np.inf) > _CLAMP else None
+        with np.errstate(over="ignore"):
+            np.exp(T, out=T)
+        s = np.add(T[:, 0], T[:, 1])
+        s += 1.0
+        if big is None:
+            return T, s, None
+        rows = np.flatnonzero(big)
+        T[rows], s[rows], m, t3 = self._shifted_rows(theta[rows], Z)
+        return T, s, (rows, m, t3)
+
+    def _shifted_rows(self, theta: np.ndarray, Z: Mapping[str, np.ndarray]):
+        """:meth:`_kernel` for rows with a term beyond e^300: shift ``m = max(u_1, u_2, 0)``
+        per point (``u_j`` the exponents relative to ``e``); returns ``T`` and ``s`` scaled by
+        ``e^{-m}`` with ``log L̂ = e + m + log s``; returns ``T, s, m, t3``."""
+        F = Z["nf"]
+        T = np.multiply(theta[:, 3:5, None], F[None, :, :])
+        T += (theta[:, 0:2] - theta[:, 2:3])[:, :, None]
+        m = np.maximum(T.max(axis=1), 0.0)
+        T -= m[:, None, :]
+        np.maximum(T, -_CLAMP, out=T)
+        np.exp(T, out=T)
+        t3 = np.exp(-np.minimum(m, _CLAMP))
+        s = T[:, 0] + T[:, 1]
+        s += t3
+        return T, s, m, t3
+
+    @staticmethod
+    def _log_of(theta, s, shift):
         f = np.log(s)
         f += theta[:, 2:3]
-        if m is not None:
-            f += m
+        if shift is not None:
+            f[shift[0]] += shift[1]
         return f
 
     def _log_predict(self, theta: np.ndarray, Z: Mapping[str, np.ndarray]) -> np.ndarray:
-        _, _, _, s, m = self._shifted(theta, Z)
-        return self._log_from(theta, s, m)
+        _, s, shift = self._kernel(theta, Z)
+        return self._log_of(theta, s, shift)
 
     def _log_predict_pullback(self, theta: np.ndarray, Z: Mapping[str, np.ndarray]):
-        t1, t2, t3, s, m = self._shifted(theta, Z)
-        f = self._log_from(theta, s, m)
-        log_n, log_d = Z["log_n"], Z["log_d"]
+        T, s, shift = self._kernel(theta, Z)
+        f = self._log_of(theta, s, shift)
+        F = Z["nf"]
 
         def pullback(v: np.ndarray) -> np.ndarray:
-            # J = (p1, p2, p3, -p1 log N, -p2 log D) with p_k = t_k / s
-            vs = v / s
+            # J = (p1, p2, p3, -p1 log N, -p2 log D), p_j = T_j / s, p3 = 1 / s (or t3 / s)
+            q = np.divide(v, s)
             g = np.empty((v.shape[0], 5))
-            c1 = vs * t1
-            g[:, 0] = c1.sum(axis=1)
-            c1 *= log_n
-            g[:, 3] = -c1.sum(axis=1)
-            c2 = vs * t2
-            g[:, 1] = c2.sum(axis=1)
-            c2 *= log_d
-            g[:, 4] = -c2.sum(axis=1)
-            g[:, 2] = vs.sum(axis=1) if t3 is None else (vs * t3).sum(axis=1)
+            g[:, 2] = q.sum(axis=1)
+            if shift is not None:
+                g[shift[0], 2] = (q[shift[0]] * shift[2]).sum(axis=1)
+            C = np.multiply(T, q[:, None, :], out=T)
+            g[:, 0:2] = C.sum(axis=2)
+            g[:, 3:5] = np.einsum("skn,kn->sk", C, F)
             return g
 
         return f, pullback
@@ -118,15 +161,17 @@ class ChinchillaLaw(LogCoefficientLawND):
     def _log_predict_grad(
         self, theta: np.ndarray, Z: Mapping[str, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray]:
-        t1, t2, t3, s, m = self._shifted(theta, Z)
-        f = self._log_from(theta, s, m)
+        T, s, shift = self._kernel(theta, Z)
+        f = self._log_of(theta, s, shift)
         S, n = f.shape
         J = np.empty((S, n, 5))
-        J[:, :, 0] = t1 / s
-        J[:, :, 1] = t2 / s
-        J[:, :, 2] = (1.0 if t3 is None else t3) / s
-        J[:, :, 3] = -J[:, :, 0] * Z["log_n"][None, :]
-        J[:, :, 4] = -J[:, :, 1] * Z["log_d"][None, :]
+        J[:, :, 0] = T[:, 0] / s
+        J[:, :, 1] = T[:, 1] / s
+        J[:, :, 2] = 1.0 / s
+        if shift is not None:
+            J[shift[0], :, 2] = shift[2] / s[shift[0]]
+        J[:, :, 3] = J[:, :, 0] * Z["nf"][0][None, :]
+        J[:, :, 4] = J[:, :, 1] * Z["nf"][1][None, :]
         return f, J
 
     # ---- compute-optimal allocation ----------------------------------------------------------

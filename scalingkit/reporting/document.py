@@ -343,6 +343,25 @@ def parameters_table() -> None:
 # The conclusion
 
 
+def _outcome_pair(
+    groups: dict[str, list[dict[str, Any]]],
+    good: tuple[str, str],
+    bad: tuple[str, str],
+    of_what: str,
+) -> list[str]:
+    """The sentences for one good/bad pair of outcomes: the good ones named with their count
+    out of both (``of_what`` formats ``{n}``), the bad ones each against its paper value."""
+    (good_key, good_label), (bad_key, bad_label) = good, bad
+    n = len(groups.get(good_key, [])) + len(groups.get(bad_key, []))
+    out = []
+    if groups.get(good_key):
+        rows = groups[good_key]
+        out.append(f"**{good_label}** ({len(rows)} of {of_what.format(n=n)}): {_names(rows)}.")
+    if groups.get(bad_key):
+        out.append(f"**{bad_label}:** {_against(groups[bad_key])}.")
+    return out
+
+
 def _names(rows: list[dict[str, Any]]) -> str:
     return ", ".join(f"`{r['quantity']}`" for r in rows)
 
@@ -371,28 +390,24 @@ def conclusion_text(frame: pd.DataFrame, mode: str | None) -> str:
     t = tally(frame)
     out = []
     if t.n_targets and mode == "full":
-        n_compared = len(groups.get("reproduced", [])) + len(groups.get("not_reproduced", []))
-        if groups.get("reproduced"):
-            out.append(
-                f"**Reproduced** ({len(groups['reproduced'])} of {n_compared} compared targets): "
-                f"{_names(groups['reproduced'])}."
-            )
-        if groups.get("not_reproduced"):
-            out.append(f"**Not reproduced:** {_against(groups['not_reproduced'])}.")
+        out += _outcome_pair(
+            groups,
+            ("reproduced", "Reproduced"),
+            ("not_reproduced", "Not reproduced"),
+            "{n} compared targets",
+        )
     elif t.n_targets:
         out.append(
             f"**Quick mode.** This run used `mode = {mode!r}`: the real procedure at smaller "
             "settings, so nothing in it counts as reproduced; run it with `mode = 'full'` to "
             "compare with the paper."
         )
-        n_quick = len(groups.get("agrees", [])) + len(groups.get("differs", []))
-        if groups.get("agrees"):
-            out.append(
-                f"**Agree at quick settings** ({len(groups['agrees'])} of the {n_quick} targets "
-                f"compared in quick mode): {_names(groups['agrees'])}."
-            )
-        if groups.get("differs"):
-            out.append(f"**Differ at quick settings:** {_against(groups['differs'])}.")
+        out += _outcome_pair(
+            groups,
+            ("agrees", "Agree at quick settings"),
+            ("differs", "Differ at quick settings"),
+            "the {n} targets compared in quick mode",
+        )
         if groups.get("not_compared"):
             out.append(
                 f"**Not compared in quick mode** (full mode only): "

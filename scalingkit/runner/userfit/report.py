@@ -28,6 +28,7 @@ __all__ = [
     "output_payloads",
     "render_html",
     "report_figures",
+    "report_pngs",
     "write_outputs",
 ]
 
@@ -46,21 +47,43 @@ CAPTIONS = {
 }
 
 
-def report_figures(result: UserFitResult) -> dict[str, Any]:
-    """The four standard figures (name -> matplotlib Figure; ``bootstrap`` absent without
+def _figure_makers(result: UserFitResult) -> dict[str, Any]:
+    """Name -> zero-argument function drawing that figure (``bootstrap`` absent without
     bootstrap draws)."""
     from . import figures as figs
 
     pred = result.predictions()
     frontier = result.frontier()
     out = {
-        "fit": figs.plot_fit(pred, result.curves(), frontier, title=result.formula),
-        "residuals": figs.plot_residuals(pred),
+        "fit": lambda: figs.plot_fit(pred, result.curves(), frontier, title=result.formula),
+        "residuals": lambda: figs.plot_residuals(pred),
     }
     if result.samples is not None and len(result.samples) > 1:
-        out["bootstrap"] = figs.plot_bootstrap(result.samples, marks={"estimate": result.params})
-    out["frontier"] = figs.plot_frontier(frontier, result.runs)
+        out["bootstrap"] = lambda: figs.plot_bootstrap(
+            result.samples, marks={"estimate": result.params}
+        )
+    out["frontier"] = lambda: figs.plot_frontier(frontier, result.runs)
     return out
+
+
+def report_figures(result: UserFitResult) -> dict[str, Any]:
+    """The four standard figures (name -> matplotlib Figure; ``bootstrap`` absent without
+    bootstrap draws)."""
+    return {k: make() for k, make in _figure_makers(result).items()}
+
+
+def report_pngs(result: UserFitResult) -> dict[str, bytes]:
+    """The figures of :func:`report_figures` rendered to PNG, drawn by up to
+    :func:`~scalingkit.fit.default_threads` forked processes at once (the same bytes as one
+    at a time)."""
+    from ...fit.objective import default_threads
+    from ...fit.workers import fork_map
+    from ...plots import figure_png
+
+    makers = _figure_makers(result)
+    names = list(makers)
+    pngs = fork_map(lambda k: figure_png(makers[k]()), names, default_threads())
+    return dict(zip(names, pngs, strict=True))
 
 
 def _table(df: pd.DataFrame, index: bool = True) -> Markup:
@@ -121,10 +144,9 @@ def render_html(result: UserFitResult, figures: Mapping[str, str | bytes] | None
     """Self-contained HTML report (figures embedded as PNG; ``figures``: name -> PNG bytes or
     base64 text, default :func:`report_figures`)."""
     from ... import reporting as report
-    from ...plots import figure_png
 
     if figures is None:
-        figures = {k: figure_png(f) for k, f in report_figures(result).items()}
+        figures = report_pngs(result)
     runs = result.runs
     keys = ("params", "tokens", "compute", "loss")
     data_rows = pd.DataFrame(
