@@ -18,6 +18,7 @@ __all__ = [
     "hstar_vs_paper",
     "loss_vs_weight",
     "mre_heatmap",
+    "mre_vs_mixture_count",
     "mre_vs_paper",
     "optimal_mixture_bars",
     "predicted_vs_observed",
@@ -164,6 +165,21 @@ def hstar_vs_paper(table: pd.DataFrame):
         ax.scatter(x, table["offgrid"], color="k", marker="x", zorder=3, label="off-grid 3B run")
     ax.set_xticks(x, table["domain"], rotation=35, ha="right")
     ax.set_ylabel("weight (%)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def mre_vs_mixture_count(curve: pd.DataFrame):
+    """Mean MRE against the number of training mixtures (``mre_by_mixture_count`` rows)."""
+    require_columns(curve, ["n_mixtures", "val_3b", "heldout"], "mre_vs_mixture_count")
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    for col, label in (("val_3b", "at 3B"), ("heldout", "held-out mixtures")):
+        g = curve.groupby("n_mixtures")[col]
+        ax.errorbar(g.mean().index, g.mean(), yerr=g.std().fillna(0), marker="o", label=label,
+                    capsize=3)  # fmt: skip
+    ax.set_xlabel("training mixtures")
+    ax.set_ylabel("mean MRE over domains (%)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
