@@ -161,7 +161,7 @@ MODE_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "full": {
         "laws": ",".join(PAPER_LAWS),
-        "n_starts": 32,
+        "n_starts": 24,
         "n_joint_starts": 32,
         "n_full_starts": 8,
         "n_bootstrap": 10,
