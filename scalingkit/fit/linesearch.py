@@ -26,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["C1", "C2", "LineSearchResult", "line_search", "weak_wolfe_line_search"]
+__all__ = ["C1", "C2", "LineSearchResult", "weak_wolfe_line_search"]
 
 C1 = 1e-4  # sufficient-decrease constant
 C2 = 0.9  # curvature constant
@@ -55,8 +55,7 @@ class LineSearchResult:
 
 
 def weak_wolfe_line_search(
-    fun: _ValueGrad,
-    starts: np.ndarray,
+    evaluate: Callable[[np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray]],
     x: np.ndarray,
     f: np.ndarray,
     g: np.ndarray,
@@ -72,10 +71,12 @@ def weak_wolfe_line_search(
 
     Parameters
     ----------
-    fun : object with ``value_grad(theta, idx)``
-        The batched objective (:class:`~scalingkit.fit.objective.BatchedObjective`).
-    starts : ndarray of int (k,)
-        Start indices of the rows (they select each start's weights).
+    evaluate : callable ``(theta, rows) -> (f, g)``
+        The batched objective at trial points ``theta``; ``rows`` are their positions in ``x``,
+        or None for all k rows (the first trial, so that the caller need not gather anything
+        then). With a :class:`~scalingkit.fit.objective.BatchedObjective` ``obj`` and start
+        indices ``starts``: ``lambda th, rows: obj.value_grad(th, starts if rows is None else
+        starts[rows])``.
     x, f, g : ndarray (k, P), (k,), (k, P)
         Current points, objectives and gradients.
     d : ndarray (k, P)
@@ -94,30 +95,6 @@ def weak_wolfe_line_search(
     Returns
     -------
     LineSearchResult
-    """
-    return line_search(
-        lambda th, rows: fun.value_grad(th, starts if rows is None else starts[rows]),
-        x, f, g, d, gd, t, bounds, maxls, c1, c2,
-    )  # fmt: skip
-
-
-def line_search(
-    evaluate: Callable[[np.ndarray, np.ndarray | None], tuple[np.ndarray, np.ndarray]],
-    x: np.ndarray,
-    f: np.ndarray,
-    g: np.ndarray,
-    d: np.ndarray,
-    gd: np.ndarray,
-    t: np.ndarray,
-    bounds: tuple[np.ndarray, np.ndarray] | None,
-    maxls: int,
-    c1: float = C1,
-    c2: float = C2,
-) -> LineSearchResult:
-    """:func:`weak_wolfe_line_search` with the objective as ``evaluate(theta, rows)``.
-
-    ``rows`` are the positions (in ``x``) of the trial points, or None for all k rows (the
-    first trial, so that the caller need not gather anything then).
     """
     k = x.shape[0]
     xn = np.empty_like(x)

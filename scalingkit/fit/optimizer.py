@@ -39,7 +39,7 @@ from .iteration import (
     search_direction,
     stopping_rule,
 )
-from .linesearch import line_search
+from .linesearch import weak_wolfe_line_search
 from .objective import BatchedObjective, default_threads
 from .workers import run_split
 
@@ -339,7 +339,7 @@ def _solve(
             free_prev = free
         dn = np.sqrt(np.einsum("sp,sp->s", d, d))
         t = np.where(fresh, np.minimum(1.0, 1.0 / np.maximum(dn, 1e-300)), 1.0)
-        ls = line_search(evaluate, x, f, g, d, gd, t, bnd, maxls)
+        ls = weak_wolfe_line_search(evaluate, x, f, g, d, gd, t, bnd, maxls)
         acc = ls.accepted
         stop = np.zeros(k, dtype=np.int8)
         # line-search failures: retry once from a fresh (identity) Hessian, else give up

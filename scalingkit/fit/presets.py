@@ -16,7 +16,7 @@ rather than the authors' (e.g. tolerances the authors do not state), ``notes`` s
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -213,6 +213,21 @@ _MIXTURE_NOTE = (
     "basin-hopping; see the shukor2025 preset)"
 )
 
+_MIXTURE_ADDITIVE = LawPreset(
+    name="mixture_additive",
+    law_factory=AdditiveMixtureLaw,
+    formula="L(N, D, h) = E + A/N^α + B/D^β + 1/Σ_j C_j h_j^γ_j",
+    citation="Shukor et al. 2025 (arXiv:2507.09404), eq. 2",
+    n_random_starts=16,
+    reduction="sum",
+    huber_delta=1e-3,
+    method="L-BFGS-B",
+    maxiter=1000,
+    use_law_bounds=True,
+    bootstrap_method="L-BFGS-B",
+    notes=_MIXTURE_NOTE + "; make_law(k, domains)",
+)
+
 PRESETS: dict[str, LawPreset] = {
     p.name: p
     for p in (
@@ -273,35 +288,14 @@ PRESETS: dict[str, LawPreset] = {
             notes="the 36-start grid and the tolerances are the loss-to-loss workbook's; "
             "make_law(source_theta) takes the source corpus's Kaplan fit",
         ),
-        LawPreset(
-            name="mixture_additive",
-            law_factory=AdditiveMixtureLaw,
-            formula="L(N, D, h) = E + A/N^α + B/D^β + 1/Σ_j C_j h_j^γ_j",
-            citation="Shukor et al. 2025 (arXiv:2507.09404), eq. 2",
-            n_random_starts=16,
-            reduction="sum",
-            huber_delta=1e-3,
-            method="L-BFGS-B",
-            maxiter=1000,
-            use_law_bounds=True,
-            bootstrap_method="L-BFGS-B",
-            notes=_MIXTURE_NOTE + "; make_law(k, domains)",
-        ),
-        LawPreset(
+        _MIXTURE_ADDITIVE,
+        replace(
+            _MIXTURE_ADDITIVE,
             name="shukor2025",
-            law_factory=AdditiveMixtureLaw,
-            formula="L(N, D, h) = E + A/N^α + B/D^β + 1/Σ_j C_j h_j^γ_j",
             citation="Shukor et al. 2025 (arXiv:2507.09404), eq. 2 and objective eq. 2.6: "
             "mean Huber (δ = 1e-3) of L - L̂",
-            n_random_starts=16,
             reduction="mean",
-            huber_delta=1e-3,
             residual="linear",
-            loss="huber",
-            method="L-BFGS-B",
-            maxiter=1000,
-            use_law_bounds=True,
-            bootstrap_method="L-BFGS-B",
             notes="the paper's objective; its optimizer is basin-hopping (no settings given), "
             "here multi-start L-BFGS-B from 16 random starts within law.bounds()",
         ),

@@ -153,21 +153,9 @@ class KaplanLaw(LogCoefficientLawND):
         .. math:: N_{opt} = \Big(\frac{r A^r C}{6B}\Big)^{1/(1+r)},\qquad
                   D_{opt} = \frac{C}{6 N_{opt}},
 
-        and :math:`L_{opt} = E + ((A/N_{opt})^r + B/D_{opt})^\beta`.
-
-        Parameters
-        ----------
-        params : mapping
-            Natural parameters ``A, B, E, alpha, beta`` (floats or arrays, e.g. bootstrap draws
-            ``(B, 1)``), as from :meth:`natural`.
-        compute : float or array_like
-            Budgets C in FLOP (> 0); broadcast against the parameters.
-
-        Returns
-        -------
-        Allocation
-            NaN for draws without an interior optimum (α ≤ 0, β ≤ 0, A ≤ 0, B ≤ 0 or
-            non-finite).
+        and :math:`L_{opt} = E + ((A/N_{opt})^r + B/D_{opt})^\beta`. Arguments, result and NaN
+        rules (draws with α ≤ 0, β ≤ 0, A ≤ 0, B ≤ 0 or non-finite) are those of
+        :meth:`scalingkit.laws.ChinchillaLaw.compute_optimal`.
         """
         A, B, E, al, be = natural_arrays(params, self.natural_names, self.name)
         C = budgets_array(compute, self.name)

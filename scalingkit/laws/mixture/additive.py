@@ -99,42 +99,24 @@ class AdditiveMixtureLaw(MixtureLaw):
         )
         return Zc, M
 
-    def _grad_columns(self, t, Z):
-        p, q = t["p"], t["q"]
-        p4 = p[..., 3]
-        cols = [
+    def _power_columns(self, t, Z):
+        p = t["p"]
+        return [
             p[..., 0],
             p[..., 1],
             -p[..., 1] * Z["log_n"][None, :],
             p[..., 2],
             -p[..., 2] * Z["log_d"][None, :],
         ]
-        cols += [-p4 * q[..., j] for j in range(self.k)]
-        cols += [-p4 * q[..., j] * Z["log_h"][None, :, j] for j in range(self.k)]
-        return cols
 
-    def _exact_pullback(self, theta, Z):
-        t = self._terms(theta, Z)
-        p, q = t["p"], t["q"]
-        ln, ld, lh = Z["log_n"], Z["log_d"], Z["log_h"]
-
-        def pullback(v: np.ndarray) -> np.ndarray:
-            vp = v[..., None] * p  # (S, n, 4)
-            w4 = -vp[..., 3][..., None] * q  # (S, n, k)
-            return np.concatenate(
-                [
-                    vp[..., 0].sum(1, keepdims=True),
-                    vp[..., 1].sum(1, keepdims=True),
-                    -np.einsum("sn,n->s", vp[..., 1], ln)[:, None],
-                    vp[..., 2].sum(1, keepdims=True),
-                    -np.einsum("sn,n->s", vp[..., 2], ld)[:, None],
-                    w4.sum(1),
-                    np.einsum("snk,nk->sk", w4, lh),
-                ],
-                axis=1,
-            )
-
-        return t["f"], pullback
+    def _power_pullback(self, vp, t, Z):
+        return [
+            vp[..., 0].sum(1, keepdims=True),
+            vp[..., 1].sum(1, keepdims=True),
+            -np.einsum("sn,n->s", vp[..., 1], Z["log_n"])[:, None],
+            vp[..., 2].sum(1, keepdims=True),
+            -np.einsum("sn,n->s", vp[..., 2], Z["log_d"])[:, None],
+        ]
 
     def _grad_h(self, th, Z):
         k = self.k

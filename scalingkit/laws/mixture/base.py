@@ -106,6 +106,29 @@ class MixtureLaw(ScalingLaw):
         return t["f"], J
 
     def _grad_columns(self, t: dict[str, np.ndarray], Z: Mapping[str, np.ndarray]):
+        """Columns of d log L̂ / dθ: the law's own terms, then the mixture term's c_j and γ_j."""
+        p4, q, lh = t["p"][..., 3], t["q"], Z["log_h"]
+        cols = self._power_columns(t, Z)
+        cols += [-p4 * q[..., j] for j in range(self.k)]
+        cols += [-p4 * q[..., j] * lh[None, :, j] for j in range(self.k)]
+        return cols
+
+    def _power_columns(self, t: dict[str, np.ndarray], Z: Mapping[str, np.ndarray]) -> list:
+        raise NotImplementedError
+
+    def _exact_pullback(self, theta: np.ndarray, Z: Mapping[str, np.ndarray]):
+        """``log L̂`` and v ↦ vᵀ J without forming J (the rows that the fast path cannot group)."""
+        t = self._terms(theta, Z)
+
+        def pullback(v: np.ndarray) -> np.ndarray:
+            vp = v[..., None] * t["p"]  # (S, n, 4): v times each term's share of L̂
+            w4 = -vp[..., 3][..., None] * t["q"]  # (S, n, k): the mixture term, per domain
+            mixture = [w4.sum(1), np.einsum("snk,nk->sk", w4, Z["log_h"])]
+            return np.concatenate([*self._power_pullback(vp, t, Z), *mixture], axis=1)
+
+        return t["f"], pullback
+
+    def _power_pullback(self, vp: np.ndarray, t: dict[str, np.ndarray], Z) -> list:
         raise NotImplementedError
 
     def grad_weights(self, theta: Any, X: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -84,11 +84,10 @@ class JointMixtureLaw(MixtureLaw):
             "pB": theta[:, 4:5],
         }
 
-    def _grad_columns(self, t, Z):
-        p, q = t["p"], t["q"]
-        p2, p3, p4 = p[..., 1], p[..., 2], p[..., 3]
+    def _power_columns(self, t, Z):
+        p2, p3 = t["p"][..., 1], t["p"][..., 2]
         cols = [
-            p[..., 0],
+            t["p"][..., 0],
             -p2 * Z["log_n"][None, :],
             -p3 * Z["log_d"][None, :],
             p2 * t["lA"],
@@ -96,34 +95,18 @@ class JointMixtureLaw(MixtureLaw):
         ]
         cols += [p2 * t["pA"] * t["rA"][..., j] for j in range(self.k)]
         cols += [p3 * t["pB"] * t["rB"][..., j] for j in range(self.k)]
-        cols += [-p4 * q[..., j] for j in range(self.k)]
-        cols += [-p4 * q[..., j] * Z["log_h"][None, :, j] for j in range(self.k)]
         return cols
 
-    def _exact_pullback(self, theta, Z):
-        t = self._terms(theta, Z)
-        p, q = t["p"], t["q"]
-        ln, ld, lh = Z["log_n"], Z["log_d"], Z["log_h"]
-
-        def pullback(v: np.ndarray) -> np.ndarray:
-            vp = v[..., None] * p
-            w4 = -vp[..., 3][..., None] * q
-            return np.concatenate(
-                [
-                    vp[..., 0].sum(1, keepdims=True),
-                    -np.einsum("sn,n->s", vp[..., 1], ln)[:, None],
-                    -np.einsum("sn,n->s", vp[..., 2], ld)[:, None],
-                    (vp[..., 1] * t["lA"]).sum(1, keepdims=True),
-                    (vp[..., 2] * t["lB"]).sum(1, keepdims=True),
-                    t["pA"] * np.einsum("sn,snk->sk", vp[..., 1], t["rA"]),
-                    t["pB"] * np.einsum("sn,snk->sk", vp[..., 2], t["rB"]),
-                    w4.sum(1),
-                    np.einsum("snk,nk->sk", w4, lh),
-                ],
-                axis=1,
-            )
-
-        return t["f"], pullback
+    def _power_pullback(self, vp, t, Z):
+        return [
+            vp[..., 0].sum(1, keepdims=True),
+            -np.einsum("sn,n->s", vp[..., 1], Z["log_n"])[:, None],
+            -np.einsum("sn,n->s", vp[..., 2], Z["log_d"])[:, None],
+            (vp[..., 1] * t["lA"]).sum(1, keepdims=True),
+            (vp[..., 2] * t["lB"]).sum(1, keepdims=True),
+            t["pA"] * np.einsum("sn,snk->sk", vp[..., 1], t["rA"]),
+            t["pB"] * np.einsum("sn,snk->sk", vp[..., 2], t["rB"]),
+        ]
 
     def _grad_h(self, th, Z):
         k = self.k

@@ -32,36 +32,15 @@ def _colorbar(grid, values: pd.Series, cmap: str, label: str) -> None:
     )
 
 
-def _panels(
-    tidy: pd.DataFrame,
-    x: str,
-    y: str,
-    col: str,
-    hue: str,
-    hue_label: str,
-    *,
-    col_wrap: int,
-    height: float,
-    aspect: float,
-    marker: float,
-):
+def _panels(tidy: pd.DataFrame, x: str, y: str, col: str, hue: str, hue_label: str, **layout):
     """Scatter panels of ``y`` against ``x``, one per ``col``, coloured by ``hue`` on a log
-    scale with one shared colour bar (each panel its own y range, titled by its name)."""
+    scale with one shared colour bar (each panel its own y range, titled by its name);
+    ``layout`` (``col_wrap``, ``height``, ``aspect``, marker size ``s``) goes to seaborn."""
+    norm = LogNorm(tidy[hue].min(), tidy[hue].max())
     grid = sns.relplot(
-        data=tidy,
-        x=x,
-        y=y,
-        hue=hue,
-        hue_norm=LogNorm(tidy[hue].min(), tidy[hue].max()),
-        palette="viridis",
-        col=col,
-        col_wrap=col_wrap,
-        height=height,
-        aspect=aspect,
-        s=marker,
-        legend=False,
-        facet_kws={"sharey": False},
-    )
+        tidy, x=x, y=y, hue=hue, hue_norm=norm, palette="viridis", col=col, legend=False,
+        facet_kws={"sharey": False}, **layout,
+    )  # fmt: skip
     grid.set_titles("{col_name}")
     _colorbar(grid, tidy[hue], "viridis", hue_label)
     return grid
@@ -123,7 +102,7 @@ def loss_to_loss_loss_vs_compute(sweep: pd.DataFrame, loss_columns: dict[str, st
         col_wrap=3,
         height=2.4,
         aspect=1.25,
-        marker=14,
+        s=14,
     )
     grid.set(xscale="log")
     grid.set_axis_labels("compute C = 6ND (FLOP)", "own validation loss")
@@ -160,7 +139,7 @@ def mixtures_loss_vs_weight(runs: pd.DataFrame, domains: tuple[str, ...], params
         col_wrap=4,
         height=2.3,
         aspect=1.1,
-        marker=12,
+        s=12,
     )
     grid.set_axis_labels("domain weight h", "domain loss")
     grid.figure.suptitle(f"SlimPajama mixtures at N = {params / 1e6:.0f}M: loss vs weight", y=1.02)
