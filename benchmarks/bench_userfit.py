@@ -6,9 +6,18 @@ tree (this checkout, and the past commit from ``git archive``), ``--repeats`` ti
 order rotated, and prints the usual line per contender. Inside this checkout it also times
 the pieces: the fit with its bootstrap, and the report's figures (drawn and rendered to PNG).
 
+With ``--methods`` (issue 16) it times instead the methods of ``scalingkit fit`` against a
+straightforward scipy/numpy implementation on the same data, ratio printed: Approach 2 with
+1000 bootstrap resamples (``scalingkit.fit.fit_isoflop`` vs a loop of ``numpy.polyfit`` per
+budget and resample) on the Chinchilla runs in Hoffmann's nine budgets, and the surface fit
+with each objective (``--residual log|linear`` x ``--loss huber|squared``) from the same 24
+starts (``fit_multistart`` vs one ``scipy.optimize.minimize(L-BFGS-B)`` per start, analytic
+gradient), each contender's best objective printed.
+
 Usage::
 
     python benchmarks/bench_userfit.py              # 3 repeats, default past commit
+    python benchmarks/bench_userfit.py --methods    # issue 16: isoflop and each objective
 """
 
 from __future__ import annotations
@@ -63,11 +72,123 @@ def pieces(csv: str) -> tuple[float, float]:
     return t1 - t0, time.perf_counter() - t1
 
 
+def _scipy_isoflop(runs, budgets, n_bootstrap: int, seed: int) -> tuple[float, list[float]]:
+    """Approach 2 the straightforward way: np.polyfit per budget and per resample."""
+    import numpy as np
+
+    lc = np.log10(runs["flops"].to_numpy(float))
+    centers = np.log10(np.asarray(budgets, float))
+    dist = np.abs(lc[:, None] - centers[None, :])
+    j = dist.argmin(axis=1)
+    j[dist[np.arange(lc.size), j] > 0.15] = -1
+    rs = np.random.RandomState(seed)
+    groups = [np.flatnonzero(j == k) for k in range(len(budgets))]
+    groups = [g for g in groups if g.size >= 5]
+    logn = np.log10(runs["params"].to_numpy(float))
+    loss = runs["loss"].to_numpy(float)
+
+    def slope(pick):
+        xs, ys = [], []
+        for g, idx in zip(groups, pick, strict=True):
+            u, y = logn[g][idx], loss[g][idx]
+            if np.unique(u).size < 3:
+                continue
+            c2, c1, _ = np.polyfit(u, y, 2)
+            v = -c1 / (2 * c2)
+            if c2 > 0 and u.min() <= v <= u.max():
+                xs.append(lc[g].mean())
+                ys.append(v)
+        return np.polyfit(xs, ys, 1)[0] if len(xs) >= 2 else np.nan
+
+    point = slope([np.arange(g.size) for g in groups])
+    draws = [slope([rs.randint(0, g.size, g.size) for g in groups]) for _ in range(n_bootstrap)]
+    return point, draws
+
+
+def _scipy_surface(law, X, y, starts, opts) -> float:
+    """One scipy L-BFGS-B per start on the same objective (value and analytic gradient)."""
+    import numpy as np
+    from scipy.optimize import minimize
+
+    from scalingkit.fit.objective import BatchedObjective
+
+    obj = BatchedObjective(law, X, y, n_starts=1, **opts)
+    idx = np.zeros(1, dtype=int)
+
+    def fg(t):
+        v, g = obj.value_grad(t[None, :], idx)
+        return float(v[0]), g[0]
+
+    best = np.inf
+    for x0 in starts:
+        r = minimize(fg, x0, jac=True, method="L-BFGS-B", options={"maxiter": 10000})
+        best = min(best, float(r.fun))
+    return best
+
+
+def methods(repeats: int) -> int:
+    """The issue-16 benchmark (module docstring)."""
+
+    from scalingkit import fit
+    from scalingkit.data import load_chinchilla
+    from scalingkit.workbooks.chinchilla_replication import ISOFLOP_BUDGETS
+
+    runs = load_chinchilla()
+    print(f"scalingkit fit methods vs scipy/numpy (Chinchilla runs), load average {_bench.load()}")
+    N, D, L, C = (runs[k].to_numpy(float) for k in ("params", "tokens", "loss", "flops"))
+    iso = _bench.rotated(
+        {
+            "fit_isoflop, 1000 resamples": lambda: fit.fit_isoflop(
+                N, D, L, C, budgets=ISOFLOP_BUDGETS, n_bootstrap=1000, seed=0
+            ),
+            "numpy polyfit loop, 1000 resamples": lambda: _scipy_isoflop(
+                runs, ISOFLOP_BUDGETS, 1000, 0
+            ),
+        },
+        repeats,
+    )
+    ours = iso["fit_isoflop, 1000 resamples"]
+    a_ours = ours.result.a
+    a_ref = iso["numpy polyfit loop, 1000 resamples"].result[0]
+    for t in iso.values():
+        print(_bench.line(t, ours))
+    print(f"  a: ours {a_ours:.6f}, polyfit loop {a_ref:.6f} (N parabolas only in the loop)")
+    preset = fit.get_preset("chinchilla")
+    law = preset.make_law()
+    starts = preset.starts(law, "quick")[::10][:24]
+    X, y = {"params": N, "tokens": D}, L
+    for residual in ("log", "linear"):
+        for loss in ("huber", "squared"):
+            delta = 1e-3 if residual == "log" else 1e-2
+            opts = {"residual": residual, "loss": loss, "reduction": "sum", "huber_delta": delta}
+            kw = {**preset.fit_options(law), **opts}
+            t = _bench.rotated(
+                {
+                    "ours": lambda kw=kw: fit.fit_multistart(
+                        law, X, y, starts, **kw, n_bootstrap=0
+                    ),
+                    "scipy": lambda opts=opts: _scipy_surface(law, X, y, starts, opts),
+                },
+                repeats,
+            )
+            o, sp = t["ours"], t["scipy"]
+            print(
+                f"surface fit, {residual} residuals, {loss}: ours {o.wall:.2f} s "
+                f"(objective {o.result.objective:.6g}), scipy L-BFGS-B x {len(starts)} starts "
+                f"{sp.wall:.2f} s (best {sp.result:.6g}), ratio {sp.wall / o.wall:.1f}x"
+            )
+    print(f"load average at the end {_bench.load()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--baseline", default=BASELINE["commit"])
+    p.add_argument("--methods", action="store_true", help="issue 16: isoflop and each objective")
     args = p.parse_args(argv)
+    if args.methods:
+        return methods(args.repeats)
     from scalingkit.data import load_chinchilla
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-userfit-"))

@@ -36,6 +36,16 @@ examples:
 """
 
 
+FIT_EPILOG = """\
+examples:
+  scalingkit fit runs.csv --columns params=N,tokens=D,loss=L
+  scalingkit fit runs.csv --method isoflop --columns params=N,flops=C,loss=L
+  scalingkit fit runs.csv --law chinchilla,kaplan --holdout largest
+  scalingkit fit runs.csv --residual linear --loss squared --scale params=1e6,tokens=1e9
+  scalingkit fit pairs.csv --law shifted-power --columns x=loss_a,y=loss_b,params=N,tokens=D
+"""
+
+
 class UsageError(ValueError):
     """A command line that cannot be carried out as given (exit status 2)."""
 
@@ -160,12 +170,25 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     result = userfit.fit_law(
         args.csv,
         args.law,
+        method=args.method,
         columns=args.columns,
+        scale=args.scale,
+        residual=args.residual,
+        loss=args.loss,
+        reduction=args.reduction,
         huber_delta=args.huber_delta,
         n_bootstrap=args.bootstrap,
         seed=args.seed,
         grid=args.grid,
         budgets=args.budgets,
+        start_grid=args.start_grid,
+        bounds=args.bounds,
+        holdout=args.holdout,
+        drop_highest=args.drop_highest_loss,
+        isoflop_budgets=args.isoflop_budgets,
+        isoflop_width=args.isoflop_width,
+        isoflop_min_runs=args.isoflop_min_runs,
+        irreducible=args.irreducible,
     )
     try:
         written = userfit.write_outputs(result, args.out)  # all or nothing
@@ -173,9 +196,16 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {args.out}: {exc}") from None
     print(result.table())
     print(f"written: {', '.join(str(p) for p in written)}")
-    if not result.converged:
-        print(f"scalingkit: the fit is NOT converged ({result.message})", file=sys.stderr)
-    return 0 if result.converged else 1
+    if not result.converged and getattr(result, "fit_method", "") != "isoflop":
+        print("scalingkit: the fit is NOT converged (exit 1)", file=sys.stderr)
+    elif not result.ok:
+        errors = [d for d in result.diagnostics if d.severity == "error"]
+        print(
+            f"scalingkit: the fit converged but is NOT a valid estimate ({errors[0].code}"
+            f"{f' and {len(errors) - 1} more' if len(errors) > 1 else ''}; exit 1)",
+            file=sys.stderr,
+        )
+    return result.exit_status
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
@@ -317,42 +347,57 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--force", action="store_true", help="re-run points already done")
     p_sweep.set_defaults(func=_cmd_sweep)
 
-    p_fit = sub.add_parser("fit", help="fit a scaling law to your own runs (CSV)")
-    p_fit.add_argument("csv", help="CSV with one row per training run")
-    p_fit.add_argument(
-        "--law", default="chinchilla", help="law preset: chinchilla (default) or kaplan"
+    p_fit = sub.add_parser(
+        "fit",
+        help="fit a scaling law to your own runs (CSV): surface fit or isoFLOP (Approach 2)",
+        description="Fit a law to a CSV of training runs (one row per run), bootstrap it, run "
+        "the diagnostics and write fit.json, fit.nc and report.html into OUT. Exit status: 0 a "
+        "valid fit (warnings printed); 1 not converged, or a diagnostic error (not "
+        "identifiable, a collapsed term, a parameter on its bound, a near-singular "
+        "curvature); 2 bad input (nothing written).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=FIT_EPILOG,
     )
-    p_fit.add_argument(
-        "--columns",
-        default=None,
-        metavar="ROLE=NAME,...",
-        help="CSV columns of params, tokens (or flops: D = C/(6N)) and loss, e.g. "
-        "params=N,tokens=D,loss=L (default: columns named params, tokens, loss)",
-    )
-    p_fit.add_argument(
-        "--huber-delta", type=float, default=1e-3, help="Huber δ on log loss (default 1e-3)"
-    )
-    p_fit.add_argument(
-        "--bootstrap", type=int, default=1000, help="bootstrap refits (default 1000; 0: none)"
-    )
-    p_fit.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    p_fit.add_argument(
-        "--grid",
-        action="append",
-        default=[],
-        metavar="NAME=V1,V2,...",
-        help="replace the preset's initial values of one parameter (repeatable)",
-    )
-    p_fit.add_argument(
-        "--budgets",
-        default=None,
-        metavar="C1,C2,...",
-        help="compute budgets (FLOP) for the allocation table (default: decades from the "
-        "runs' compute to 1000x beyond)",
-    )
-    p_fit.add_argument(
-        "--out", default="fit", help="output folder: fit.json, fit.nc, report.html (default fit/)"
-    )
+    fa = p_fit.add_argument
+    # fmt: off
+    fa("csv", help="CSV with one row per training run (delimiter sniffed)")
+    fa("--law", default="chinchilla", help="chinchilla (default), kaplan or shifted-power; "
+       "a list (chinchilla,kaplan) fits each and compares them (AIC, BIC, hold-out)")
+    fa("--method", choices=["surface", "isoflop"], default="surface",
+       help="surface: the fit of --law (default); isoflop: Hoffmann et al.'s Approach 2")
+    fa("--columns", metavar="ROLE=NAME,...", help="CSV columns of params, tokens (or flops: "
+       "D = C/(6N)), loss (default: columns so named), budget (isoFLOP labels), x, y "
+       "(shifted-power), e.g. params=N,tokens=D,loss=L")
+    fa("--scale", metavar="ROLE=FACTOR,...",
+       help="units of the columns, e.g. params=1e6,tokens=1e9 (converted to raw counts)")
+    fa("--residual", choices=["log", "linear"], help="log L − log L̂ or L − L̂ (default: log)")
+    fa("--loss", choices=["huber", "squared"], help="per-run loss (default: the preset's, huber)")
+    fa("--huber-delta", type=float, help="Huber δ, on the residual's scale (default 1e-3)")
+    fa("--reduction", choices=["sum", "mean"], help="over runs (default: the preset's)")
+    fa("--bootstrap", type=int, default=1000, help="bootstrap refits (default 1000; 0: none)")
+    fa("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    fa("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
+       help="replace the preset's initial values of one parameter (repeatable)")
+    fa("--start-grid", choices=["paper", "quick"], default="paper",
+       help="the preset's starting grid: the paper's (default) or its quick subgrid")
+    fa("--bounds", action="append", default=[], metavar="NAME=LO:HI", help="box constraint, "
+       "e.g. alpha=0:1 or E=1: (A, B, E bound the coefficient; repeatable)")
+    fa("--holdout", metavar="largest[:K]", help="refit without the top compute budget (or the "
+       "K largest-compute runs); report the relative error of the predicted loss on them")
+    fa("--drop-highest-loss", type=int, default=0, metavar="K",
+       help="drop the K highest-loss runs first (Besiroglu et al. drop 5 Chinchilla runs)")
+    fa("--budgets", metavar="C1,C2,...", help="compute budgets (FLOP) of the allocation table "
+       "(default: decades from the runs' compute to 1000x beyond)")
+    fa("--isoflop-budgets", metavar="C1,C2,...", help="isoflop: nominal budgets, each run to "
+       "the nearest (default: a budget column, else a new budget at each jump > 0.05 dex)")
+    fa("--isoflop-width", type=float, default=0.15, metavar="DEX",
+       help="isoflop: half-width in log10 C around each nominal budget (default 0.15)")
+    fa("--isoflop-min-runs", type=int, default=5, metavar="K",
+       help="isoflop: runs a budget needs for its parabola (default 5)")
+    fa("--irreducible", metavar="e_x=V,e_y=V", help="shifted-power: E_x, E_y (default: each "
+       "the E of a Kaplan fit on N and D)")
+    fa("--out", default="fit", help="output folder: fit.json, fit.nc, report.html (default fit/)")
+    # fmt: on
     p_fit.set_defaults(func=_cmd_fit)
 
     p_index = sub.add_parser("index", help="rebuild index.html and scorecard.csv from results")

@@ -9,6 +9,7 @@ import pytest
 from scalingkit import fit
 from scalingkit import reporting as report
 from scalingkit.data import load_chinchilla
+from scalingkit.errors import ParameterError
 from scalingkit.laws import ChinchillaLaw
 from scalingkit.workbooks import chinchilla_replication as ch
 from scalingkit.workbooks.chinchilla_replication import reference as ref
@@ -55,18 +56,96 @@ def test_summary_and_frontier_use_the_laws_allocation():
         }
     )
     est = s.iloc[2].to_dict()
-    summ = ch.tokens_per_parameter_summary(est, s, 1e22, level=0.5)
     per_draw = [
         float(law.compute_optimal(r.to_dict(), 1e22).tokens_per_param) for _, r in s.iterrows()
     ]
+    ci = ch.bootstrap_ratio_interval(s, 1e22, level=0.5)
+    assert ci == pytest.approx(tuple(np.percentile(per_draw, [25.0, 75.0])), rel=1e-14)
+    band = ch.ratio_band(s, [1e22], level=0.5).iloc[0]
+    assert (band["low"], band["high"]) == pytest.approx(ci, rel=1e-14)
+    assert band["median"] == pytest.approx(np.median(per_draw), rel=1e-14)
+    summ = ch.tokens_per_parameter_summary(est, ci, 1e22)
     assert summ["ours"] == pytest.approx(per_draw[2], rel=1e-14)
-    assert summ["ci"] == pytest.approx(tuple(np.percentile(per_draw, [25.0, 75.0])), rel=1e-14)
+    assert summ["ci"] == ci
     assert summ["hoffmann_rounded"] == pytest.approx(
         float(law.compute_optimal(ch.HOFFMANN_ROUNDED, 1e22).tokens_per_param)
     )
+    assert "contains_rule_of_thumb" not in ch.tokens_per_parameter_summary(est, None, 1e22)
     fr = ch.frontier_frame({"s": est}, [1e20, 1e22], s, "s", level=0.5)
     n = law.compute_optimal({k: s[k].to_numpy()[:, None] for k in s}, np.array([[1e20, 1e22]]))
     np.testing.assert_allclose(fr["n_opt_lo"], np.percentile(n.n_opt, 25.0, axis=0), rtol=1e-14)
+
+
+def test_ratio_at_the_fits_own_exponent_is_the_laws_allocation():
+    law = ChinchillaLaw()
+    p = ch.HOFFMANN_ROUNDED
+    a = p["beta"] / (p["alpha"] + p["beta"])
+    C = np.array([1e20, 5.88e23])
+    np.testing.assert_allclose(
+        ch.ratio_at_exponent(p, C, a), law.compute_optimal(p, C).tokens_per_param, rtol=1e-12
+    )
+
+
+def test_hoffmann_policy_follows_the_authors_recipe():
+    """G of Hoffmann's unrounded fit, a = 0.4545, at the grid point nearest 6 * 70e9 * 1.4e12."""
+    assert ch.CHINCHILLA_BUDGET == pytest.approx(5.88e23)
+    assert len(ch.AUTHORS_COMPUTE_GRID) == 200
+    pol = ch.hoffmann_policy_ratio()
+    assert pol["a"] == pytest.approx(0.4545)
+    assert pol["compute"] == pytest.approx(10**23.75, rel=1e-12)
+    nat = ChinchillaLaw().natural(ch.HOFFMANN_UNROUNDED)
+    A, B, al, be = (float(nat[k]) for k in ("A", "B", "alpha", "beta"))
+    G = (al * A / (be * B)) ** (1 / (al + be))
+    assert pol["ratio"] == pytest.approx(G**-2 * (10**23.75 / 6) ** (1 - 2 * 0.4545), rel=1e-12)
+    # the fit's own exponent gives another number: the recipe matters
+    own = ch.tokens_per_parameter_summary(nat, None)["hoffmann_unrounded"]
+    assert abs(own - pol["ratio"]) > 5
+
+
+def test_cell69_picks_the_median_nearest_the_budget_value():
+    band = pd.DataFrame({"compute": [1e18, 1e19, 1e20], "median": [30.0, 25.0, 20.0]})
+    out = ch.median_ratio_nearest_budget(band, 5.88e23)
+    assert out == {"value": 30.0, "compute": 1e18}  # the largest median, not the nearest budget
+
+
+def test_normal_draws_are_seeded_and_natural():
+    theta = np.asarray(ch.HOFFMANN_UNROUNDED, float)
+    cov = np.diag([0.01, 0.01, 0.0001, 0.0001, 0.0001])
+    a = ch.normal_draws(theta, cov, 500, seed=1)
+    b = ch.normal_draws(theta, cov, 500, seed=1)
+    pd.testing.assert_frame_equal(a, b)
+    assert list(a.columns) == ["A", "B", "E", "alpha", "beta"]
+    assert np.log(a["A"]).mean() == pytest.approx(theta[0], abs=0.02)
+    with pytest.raises(ValueError, match="cov"):
+        ch.normal_draws(theta, np.eye(3))
+
+
+def test_t_tests_and_exponent_summary():
+    est = {"A": 1.0, "B": 2.0, "E": 3.0, "alpha": 0.3, "beta": 0.4}
+    hyp = {"A": 1.0, "B": 1.0, "E": 2.0, "alpha": 0.3, "beta": 0.3}
+    se = {"A": 1.0, "B": 0.5, "E": 0.5, "alpha": 0.1, "beta": 0.05}
+    tt = ch.t_tests(est, hyp, se, 240)
+    assert tt.loc["B", "t"] == pytest.approx(2.0)
+    assert tt.loc["A", "p_value"] == pytest.approx(1.0)
+    from scipy import stats
+
+    assert tt.loc["beta", "p_value"] == pytest.approx(2 * stats.t.sf(2.0, 235))
+    with pytest.raises(ValueError, match="observations"):
+        ch.t_tests(est, hyp, se, 5)
+    s = pd.DataFrame([{**est, "beta": b} for b in (0.3, 0.4, 0.5)])
+    out = ch.exponent_summary(est, s)
+    a_boot = s["beta"] / (s["alpha"] + s["beta"])
+    assert out["a"] == pytest.approx(0.4 / 0.7)
+    assert out["se"] == pytest.approx(np.std(a_boot, ddof=0))
+    assert np.isnan(ch.exponent_summary(est, None)["se"])
+
+
+@pytest.mark.parametrize("bad", [1, 9, -1, 2.5, "40", True])
+def test_n_bootstrap_is_zero_or_enough(bad):
+    assert ch.check_n_bootstrap(0) == 0
+    assert ch.check_n_bootstrap(ch.MIN_BOOTSTRAP) == ch.MIN_BOOTSTRAP
+    with pytest.raises(ParameterError, match="n_bootstrap"):
+        ch.check_n_bootstrap(bad)
 
 
 def test_wald_test_known_value():
@@ -175,3 +254,27 @@ def test_frames_for_figures(runs):
     fr = ch.frontier_frame({"h": ch.HOFFMANN_ROUNDED}, [1e20, 1e22], samples, "h")
     np.testing.assert_allclose(fr["n_opt_lo"], fr["n_opt"])
     np.testing.assert_allclose(6 * fr["n_opt"] * fr["d_opt"], fr["compute"])
+
+
+def test_the_notebook_runs_without_a_bootstrap(tmp_path):
+    """``-p n_bootstrap=0``: the point estimates, likelihoods and LR test are recorded; nothing
+    that needs the bootstrap (SEs, Wald, t-tests, bands) is; ``-p n_bootstrap=3`` fails up front."""
+    import io
+    import json
+
+    from scalingkit.notebooks import discover_notebooks
+    from scalingkit.runner import run_notebooks
+
+    (nb,) = discover_notebooks(["chinchilla_replication"])
+    (ok,) = run_notebooks(
+        [nb], out_dir=tmp_path, overrides={"n_bootstrap": "0"}, progress=False, log=io.StringIO()
+    )
+    assert ok.ok, ok.error
+    rec = {r["quantity"] for r in json.loads(ok.results.read_text())["records"]}
+    assert {"mle.E", "hoffmann_test.lr", "tokens_per_param.hoffmann_policy"} <= rec
+    assert not any(q.startswith(("se.", "ci95.", "hoffmann_test.chi2")) for q in rec)
+    (bad,) = run_notebooks(
+        [nb], out_dir=tmp_path / "bad", overrides={"n_bootstrap": "3"}, progress=False,
+        log=io.StringIO(),
+    )  # fmt: skip
+    assert not bad.ok and "n_bootstrap" in str(bad.error)

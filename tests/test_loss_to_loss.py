@@ -8,6 +8,7 @@ import pytest
 
 from scalingkit import data, fit
 from scalingkit.data import corpora
+from scalingkit.errors import ParameterError
 from scalingkit.laws import KaplanLaw, ShiftedPowerLaw, TranslatedKaplanLaw
 from scalingkit.workbooks import loss_to_loss as l2l
 
@@ -285,3 +286,105 @@ def test_translation_to_the_same_corpus_is_the_identity(sweep: pd.DataFrame) -> 
         l2l.translation_experiment(
             sweep, held_out, fits, "fineweb-100b", ["fineweb-100b"], selection="x"
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Translation, the authors' protocol (translation_experiment.ipynb)
+
+
+def test_small_set_is_one_run_per_budget_near_20_tokens_per_parameter(sweep: pd.DataFrame) -> None:
+    small = l2l.small_set(sweep)
+    ratio = small["tokens"] / small["params"]
+    assert ((ratio > 16) & (ratio < 23)).all() and (small["n_layers"] != 20).all()
+    sizes = small.groupby("data").size().to_dict()
+    assert sizes == {
+        "fineweb-100b": 7,
+        "fineweb-edu-100b": 8,
+        "proof-pile-2": 8,
+        "slimpajama-chunk1": 8,
+        "smollm-corpus": 7,
+        "starcoder": 6,
+    }
+    assert not small.duplicated(["data", "iso_flop"]).any()
+
+
+def test_curve_with_free_ey_recovers_a_known_curve() -> None:
+    x = np.linspace(2.3, 3.5, 8)
+    y = 0.6 * (x - 1.97) ** 1.1 + 1.3
+    c = l2l.fit_curve_free_ey(x, y, 1.97)
+    assert (c["kappa"], c["K"], c["e_y"]) == pytest.approx((1.1, 0.6, 1.3), rel=1e-6)
+    with pytest.raises(ValueError, match="3 pairs"):
+        l2l.fit_curve_free_ey(x[:2], y[:2], 1.97)
+
+
+def test_translate_law_is_the_source_law_through_the_curve() -> None:
+    curve = {"kappa": 1.1, "K": 0.6, "e_y": 1.3}
+    new = l2l.translate_law(TRUE, curve)
+    X = _grid()
+    law = KaplanLaw()
+    src = law.predict(law.from_natural(**TRUE), X)
+    via_curve = curve["K"] * (src - TRUE["E"]) ** curve["kappa"] + curve["e_y"]
+    np.testing.assert_allclose(law.predict(law.from_natural(**new), X), via_curve, rtol=1e-10)
+    assert new["alpha"] / new["beta"] == pytest.approx(TRUE["alpha"] / TRUE["beta"])
+
+
+def test_translation_table_reproduces_the_authors_cell_24(sweep: pd.DataFrame) -> None:
+    """TE cell 24 to its 3 printed decimals (Baseline: the authors' printed fits re-scored)."""
+    own = l2l.fit_own_validation_laws(sweep)
+    pairs = l2l.translation_r2(sweep, own)
+    assert len(pairs) == 30
+    tab = l2l.translation_table(sweep, own, pairs)
+    printed = {
+        "fineweb-100b": (0.992, 0.990, 0.961),
+        "fineweb-edu-100b": (0.992, 0.990, 0.953),
+        "proof-pile-2": (0.988, 0.988, 0.928),
+        "slimpajama-chunk1": (0.992, 0.991, 0.975),
+        "smollm-corpus": (0.992, 0.991, 0.947),
+        "starcoder": (0.987, 0.986, 0.450),
+    }
+    for corpus, row in printed.items():
+        ours = tab.loc[corpus, ["skyline", "ours_mean", "baseline_authors"]].to_numpy(float)
+        np.testing.assert_allclose(ours, row, atol=5e-4, err_msg=corpus)
+
+
+@pytest.mark.parametrize("bad", [-1, 1, 2.0, "5", True])
+def test_n_bootstrap_is_checked_up_front(bad) -> None:
+    assert l2l.check_n_bootstrap(0) == 0 and l2l.check_n_bootstrap(200) == 200
+    with pytest.raises(ParameterError, match="n_bootstrap"):
+        l2l.check_n_bootstrap(bad)
+
+
+def test_the_notebook_runs_without_a_bootstrap(tmp_path) -> None:
+    """``-p n_bootstrap=0`` used to stop with a KeyError: now E has no interval and κ, K no
+    bootstrap SE, everything else is recorded."""
+    import io
+    import json
+
+    from scalingkit.notebooks import discover_notebooks
+    from scalingkit.runner import run_notebooks
+
+    (nb,) = discover_notebooks(["loss_to_loss"])
+    (ok,) = run_notebooks(
+        [nb], out_dir=tmp_path, overrides={"n_bootstrap": "0"}, progress=False, log=io.StringIO()
+    )
+    assert ok.ok, ok.error
+    recs = {r["quantity"]: r for r in json.loads(ok.results.read_text())["records"]}
+    assert recs["irreducible.fineweb"]["uncertainty"] is None
+    assert "translation.starcoder.r2_ours_mean" in recs
+
+
+def test_flops_to_loss_grid_recovers_a_shifted_power_law() -> None:
+    C = np.geomspace(2e17, 5e19, 8)
+    y = 40.0 * C**-0.07 + 1.2
+    f = l2l.fit_flops_to_loss(C, y)
+    assert f["b_x"] == 0.0
+    assert f["predict"](1e21) == pytest.approx(40.0 * 1e21**-0.07 + 1.2, rel=0.01)
+
+
+def test_downstream_extrapolation_reproduces_the_authors_cell_35(sweep: pd.DataFrame) -> None:
+    E = l2l.authors_irreducible_losses(data.load_loss_to_loss_opt_params())
+    held_out = data.load_loss_to_loss_extrapolation()
+    d = l2l.downstream_extrapolation(sweep, held_out, E, ["hellaswag", "mmlu_humanities"])
+    mare = 100 * d.groupby("loss")[[f"{m}_rel_error" for m in l2l.DOWNSTREAM_METHODS]].mean()
+    np.testing.assert_allclose(mare.loc["hellaswag"], [1.6, 1.2, 1.7, 9.2], atol=0.051)
+    np.testing.assert_allclose(mare.loc["mmlu_humanities"], [2.8, 23.1, 4.4, 11.0], atol=0.051)

@@ -123,7 +123,8 @@ def test_fit_page_is_well_formed_and_shares_the_stylesheet() -> None:
     parsed = check_page(page)
     assert parsed.tags.count("figure") == 1 and 'id="fig-fit"' in page
     assert "No bootstrap pair plot" in page and 'class="report"' in page
-    assert page.count('<table class="dataframe numbers">') == 5  # numbers right-aligned
+    # numbers right-aligned: data, parameters, exponents a and b, allocation, convergence, versions
+    assert page.count('<table class="dataframe numbers">') == 6
 
 
 def test_a_missing_template_variable_is_an_error_not_an_empty_cell() -> None:

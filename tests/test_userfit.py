@@ -65,12 +65,15 @@ def test_kaplan_preset_recovers_exact_parameters() -> None:
 
 
 def test_presets_are_the_fit_presets_and_only_laws_of_n_and_d_are_offered() -> None:
-    assert uf.USER_LAWS == ("chinchilla", "kaplan")
-    for law in uf.USER_LAWS:
+    assert uf.SURFACE_LAWS == ("chinchilla", "kaplan")
+    assert uf.USER_LAWS == ("chinchilla", "kaplan", "shifted_power")
+    for law in uf.SURFACE_LAWS:
         assert uf.get_preset(law) is scalingkit.fit.PRESETS[law]
     assert uf.get_preset("Chinchilla") is scalingkit.fit.PRESETS["chinchilla"]
     for bad in ("hoffmann", "mixture_additive"):
-        with pytest.raises(uf.FitInputError, match=r"valid laws: chinchilla, kaplan$"):
+        with pytest.raises(
+            uf.FitInputError, match=r"valid laws: chinchilla, kaplan, shifted-power$"
+        ):
             uf.get_preset(bad)
 
 

@@ -22,6 +22,9 @@ multistart  ``fit_multistart``: the array-level engine
 starts      ``grid_starts``, ``random_starts``
 presets     ``LawPreset``, ``PRESETS``, ``get_preset``: each paper's protocol as data
 stats       ``percentile_interval``, ``ols_line`` / ``ols_loglog``
+diagnostics ``diagnose_fit``, ``Diagnostic``: collapsed terms, bounds, single-ray designs,
+            near-singular curvature, starts that did not move, bootstrap disagreement
+isoflop     ``fit_isoflop``: Hoffmann et al.'s Approach 2 (isoFLOP parabolas)
 """
 
 from .._io import to_jsonable
@@ -32,6 +35,8 @@ from .bootstrap import (
     bootstrap_weights,
     summarise_bootstrap,
 )
+from .diagnostics import Diagnostic, diagnose_fit, has_errors
+from .isoflop import IsoFlopFit, fit_isoflop, isoflop_groups, parabola_fits
 from .linesearch import LineSearchResult, weak_wolfe_line_search
 from .multistart import fit_multistart
 from .objective import (
@@ -73,8 +78,10 @@ __all__ = [
     "RESIDUALS",
     "BatchedObjective",
     "BootstrapResult",
+    "Diagnostic",
     "FitResult",
     "FitStatus",
+    "IsoFlopFit",
     "LawPreset",
     "LineFit",
     "LineSearchResult",
@@ -87,16 +94,21 @@ __all__ = [
     "check_objective_options",
     "default_threads",
     "default_tolerances",
+    "diagnose_fit",
+    "fit_isoflop",
     "fit_multistart",
     "get_preset",
     "grid_starts",
+    "has_errors",
     "huber",
     "huber_grad",
+    "isoflop_groups",
     "minimize_multistart",
     "objective",
     "objective_formula",
     "ols_line",
     "ols_loglog",
+    "parabola_fits",
     "percentile_bounds",
     "percentile_interval",
     "projected_gradient",

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..laws import ScalingLaw
 from .bootstrap import bootstrap, summarise_bootstrap
+from .diagnostics import diagnose_fit
 from .optimizer import minimize_multistart
 from .result import FitResult, FitStatus
 
@@ -159,4 +160,5 @@ def fit_multistart(
         res.se, res.ci, res.covariance, res.covariance_theta = summarise_bootstrap(
             bs, keep_all=(bootstrap_keep == "all")
         )
+    res.diagnostics = diagnose_fit(res, X, y, bounds=bounds)
     return res

@@ -77,6 +77,9 @@ class FitResult:
         Bootstrap covariance of natural parameters.
     covariance_theta : ndarray (P, P) or None
         Bootstrap covariance in the fitted parametrisation.
+    diagnostics : list of Diagnostic
+        What :func:`scalingkit.fit.diagnostics.diagnose_fit` found (errors first; empty when
+        nothing is wrong); attached by :func:`~scalingkit.fit.fit_multistart`.
     """
 
     law: ScalingLaw
@@ -99,6 +102,7 @@ class FitResult:
     ci: dict[str, tuple[float, float]] | None = None
     covariance: pd.DataFrame | None = field(default=None, repr=False)
     covariance_theta: np.ndarray | None = field(default=None, repr=False)
+    diagnostics: list[Any] = field(default_factory=list, repr=False)
 
     @property
     def converged(self) -> bool:
@@ -151,6 +155,7 @@ class FitResult:
             "objective_formula": self.objective_formula,
             "method": self.method,
             "message": self.message,
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
         }
         if self.bootstrap is not None:
             d["n_bootstrap"] = int(self.bootstrap.samples.shape[0])

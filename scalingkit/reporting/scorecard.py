@@ -13,7 +13,16 @@ import pandas as pd
 
 from .targets import PAPER_KINDS, Target, compare, load_targets, workbook_package
 
-__all__ = ["SCORECARD_COLUMNS", "build_scorecard", "paper_rows", "scorecard", "source_tally"]
+__all__ = [
+    "SCORECARD_COLUMNS",
+    "UnrecordedTargetsError",
+    "build_scorecard",
+    "check_targets_recorded",
+    "paper_rows",
+    "scorecard",
+    "source_tally",
+    "unrecorded_targets",
+]
 
 #: Columns of a scorecard, in order.
 SCORECARD_COLUMNS = (
@@ -137,3 +146,53 @@ def source_tally(card: pd.DataFrame) -> pd.DataFrame:
     counts.index.name = None
     counts.columns.name = None
     return counts
+
+
+class UnrecordedTargetsError(AssertionError):
+    """Targets that list the mode a notebook ran in, but that the notebook never recorded."""
+
+
+def unrecorded_targets(
+    results: Mapping[str, Mapping[str, Any]],
+    targets: Mapping[str, list[Target]] | None = None,
+) -> list[tuple[str, str, str]]:
+    """Every ``(notebook, mode, quantity)`` target that its notebook's run never recorded.
+
+    A target is due when the mode of the run is one of its ``modes``; a misspelt quantity in a
+    ``targets.toml`` (or a recording line the notebook never reaches in that mode) is then a
+    row the scorecard can only show as "not run". Runs with non-default parameters may
+    legitimately skip rows (e.g. ``n_bootstrap = 0``): check the runs of the defaults.
+
+    Parameters
+    ----------
+    results : mapping of str to dict
+        Notebook stem -> its results, as written by :func:`scalingkit.reporting.save`.
+    targets : mapping of str to list of Target, optional
+        Notebook stem -> its targets; defaults to :func:`load_targets` of each stem.
+    """
+    out = []
+    for stem in sorted(results):
+        res = results[stem]
+        mode = res.get("mode")
+        recorded = {r["quantity"] for r in res.get("records", [])}
+        ts = load_targets(stem) if targets is None or stem not in targets else targets[stem]
+        out += [
+            (stem, mode, t.quantity) for t in ts if mode in t.modes and t.quantity not in recorded
+        ]
+    return out
+
+
+def check_targets_recorded(
+    results: Mapping[str, Mapping[str, Any]],
+    targets: Mapping[str, list[Target]] | None = None,
+) -> None:
+    """Raise :class:`UnrecordedTargetsError` listing every target :func:`unrecorded_targets`
+    finds, one ``notebook [mode] quantity`` per line; return quietly when there is none."""
+    missing = unrecorded_targets(results, targets)
+    if missing:
+        lines = [f"  {nb} [{mode}] {q}" for nb, mode, q in missing]
+        raise UnrecordedTargetsError(
+            f"{len(missing)} target(s) listing the mode of the run were never recorded "
+            "(misspelt quantity, or a recording line not reached in that mode):\n"
+            + "\n".join(lines)
+        )

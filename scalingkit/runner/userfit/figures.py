@@ -22,7 +22,13 @@ from matplotlib.ticker import FuncFormatter
 
 from ...plots import bootstrap_pairplot
 
-__all__ = ["plot_bootstrap", "plot_fit", "plot_frontier", "plot_residuals"]
+__all__ = [
+    "plot_bootstrap",
+    "plot_fit",
+    "plot_frontier",
+    "plot_isoflop",
+    "plot_residuals",
+]
 
 _LOG_PARAMS = ("A", "B")  # drawn as log10: bootstrap draws span orders of magnitude
 
@@ -170,4 +176,119 @@ def plot_frontier(
     axes[0].legend(frameon=False, fontsize=8)
     sns.despine(fig)
     fig.subplots_adjust(wspace=0.3)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Approach 2
+
+
+def plot_isoflop(fit, runs: pd.DataFrame, reference: Mapping[str, float] | None = None) -> Figure:
+    """IsoFLOP curves with their parabolas and minima, and the frontiers N_opt(C), D_opt(C).
+
+    Parameters
+    ----------
+    fit : scalingkit.fit.IsoFlopFit
+        The per-budget table (parabola coefficients, minima, flags) and the power laws.
+    runs : pandas.DataFrame
+        params, tokens, loss, compute, and ``budget`` (NaN for runs in no budget).
+    reference : mapping, optional
+        ``{"a": ..., "b": ...}`` of a known truth, drawn as a dotted slope through the fit's
+        middle budget.
+    """
+    t = fit.budgets
+    fig, (ax, an, ad) = plt.subplots(1, 3, figsize=(12.5, 3.9), width_ratios=[1.5, 1, 1])
+    norm = LogNorm(t["budget"].min(), max(t["budget"].max(), t["budget"].min() * 1.001))
+    cmap = plt.get_cmap("plasma_r")
+    out = runs[runs["budget"].isna()]
+    if len(out):
+        ax.scatter(out["params"], out["loss"], color="0.75", s=10, lw=0, label="in no budget")
+    for _, b in t.iterrows():
+        col = cmap(0.1 + 0.8 * norm(b["budget"]))
+        sub = runs[runs["budget"] == b["budget"]]
+        ax.scatter(sub["params"], sub["loss"], color=col, s=14, lw=0, zorder=3)
+        if not np.isfinite(b["curvature_n"]):
+            continue
+        u = np.linspace(
+            np.log10(b["n_min"]) - b["center_n"], np.log10(b["n_max"]) - b["center_n"], 60
+        )
+        curve = b["c0_n"] + b["c1_n"] * u + b["curvature_n"] * u * u
+        ax.plot(
+            10 ** (u + b["center_n"]), curve, color=col, lw=1.1, ls="-" if b["used_n"] else "--"
+        )
+        if b["used_n"]:
+            ax.scatter([b["n_opt"]], [b["loss_opt"]], marker="x", color=col, s=40, zorder=4)
+            if b["edge_n"]:
+                ax.scatter(
+                    [b["n_opt"]],
+                    [b["loss_opt"]],
+                    s=130,
+                    facecolor="none",
+                    edgecolor="#b42318",
+                    lw=1.3,
+                    zorder=4,
+                )
+    ax.set(xscale="log", xlabel="parameters N", ylabel="final loss", title="isoFLOP profiles")
+    ax.title.set_fontsize(10)
+    sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+    fig.colorbar(sm, ax=ax, label="budget C (FLOP)", pad=0.02)
+    C = np.geomspace(t["compute"].min() / 1.5, t["compute"].max() * 1.5, 50)
+    fr = fit.frontier(C)
+    pal = sns.color_palette("colorblind")
+    for a_, key, sym, exp in ((an, "n", "N", "a"), (ad, "d", "D", "b")):
+        used = t[t[f"used_{key}"]]
+        err = None
+        if f"{key}_opt_low" in used:
+            lo = (used[f"{key}_opt"] - used[f"{key}_opt_low"]).clip(lower=0)
+            hi = (used[f"{key}_opt_high"] - used[f"{key}_opt"]).clip(lower=0)
+            err = np.vstack([lo.fillna(0), hi.fillna(0)])
+        a_.errorbar(
+            used["compute"],
+            used[f"{key}_opt"],
+            yerr=err,
+            fmt="o",
+            ms=4,
+            color=pal[0],
+            ecolor="0.5",
+            elinewidth=1,
+            capsize=2,
+            label="budget minima",
+        )
+        val = getattr(fit, exp)
+        a_.plot(
+            fr["compute"],
+            fr[f"{key}_opt"],
+            color=pal[0],
+            lw=1.4,
+            label=f"fit, {exp} = {val:.3f}" if np.isfinite(val) else "no fit",
+        )
+        if np.isfinite(fr[f"{key}_opt_low"]).any():
+            a_.fill_between(
+                fr["compute"],
+                fr[f"{key}_opt_low"],
+                fr[f"{key}_opt_high"],
+                color=pal[0],
+                alpha=0.2,
+                lw=0,
+                label="95% bootstrap",
+            )
+        if reference is not None and len(used):
+            mid = used.iloc[len(used) // 2]
+            ref = mid[f"{key}_opt"] * (fr["compute"] / mid["compute"]) ** reference[exp]
+            a_.plot(
+                fr["compute"],
+                ref,
+                color=pal[3],
+                ls=":",
+                lw=1.2,
+                label=f"truth, {exp} = {reference[exp]:.3f}",
+            )
+        a_.set(xlabel="compute C (FLOP)", ylabel=f"{sym}_opt")
+        if len(used) or np.isfinite(fr[f"{key}_opt"]).any():
+            a_.set(xscale="log", yscale="log")
+        else:
+            a_.text(0.5, 0.5, "no usable budget", ha="center", transform=a_.transAxes)
+        a_.legend(frameon=False, fontsize=7.5)
+    sns.despine(fig)
+    fig.subplots_adjust(wspace=0.55)
     return fig

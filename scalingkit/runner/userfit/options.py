@@ -1,6 +1,7 @@
-"""The options of ``scalingkit fit`` and :func:`~scalingkit.runner.userfit.fit_law`: the law
-preset, column mapping, initial-grid overrides, compute budgets and the fit's settings, each
-checked with a one-line :class:`~scalingkit.errors.FitInputError` naming the option."""
+"""The options of ``scalingkit fit`` and :func:`~scalingkit.runner.userfit.fit_law`: the law(s),
+the method, the column mapping and units, the objective, bounds, hold-out, initial-grid
+overrides, compute budgets and the fit's settings, each checked with a one-line
+:class:`~scalingkit.errors.FitInputError` naming the option."""
 
 from __future__ import annotations
 
@@ -18,64 +19,118 @@ from .. import gridspec
 __all__ = [
     "COLUMN_ROLES",
     "DEFAULT_COLUMNS",
+    "METHODS",
+    "MIXTURE_LAWS",
+    "SCALE_ROLES",
+    "SURFACE_LAWS",
     "USER_LAWS",
     "check_fit_settings",
+    "check_objective",
     "default_budgets",
     "get_preset",
+    "law_key",
+    "parse_bounds",
     "parse_budgets",
     "parse_columns",
     "parse_grid",
+    "parse_holdout",
+    "parse_irreducible",
+    "parse_laws",
+    "parse_numbers",
+    "parse_scale",
 ]
 
-#: Roles a CSV column can play (``--columns role=name``).
-COLUMN_ROLES = ("params", "tokens", "flops", "loss")
+#: Roles a CSV column can play (``--columns role=name``): N, D (or the compute C), the loss,
+#: an isoFLOP budget label, and the two losses of a loss-to-loss fit.
+COLUMN_ROLES = ("params", "tokens", "flops", "loss", "budget", "x", "y")
 #: Column names used for roles the user does not map.
 DEFAULT_COLUMNS = {"params": "params", "tokens": "tokens", "loss": "loss"}
-#: The presets of :mod:`scalingkit.fit.presets` a user's runs can be fitted with: laws of N and
-#: D alone that own a closed-form compute-optimal allocation.
-USER_LAWS = ("chinchilla", "kaplan")
+#: Laws of N and D alone with a closed-form compute-optimal allocation (``--method surface``).
+SURFACE_LAWS = ("chinchilla", "kaplan")
+#: The data-mixture laws of Shukor et al. 2025 (loss of N, D and the domain weights h).
+MIXTURE_LAWS = ("mixture_additive", "mixture_joint")
+#: Every law ``scalingkit fit`` offers (names are case-insensitive, ``-`` and ``_`` alike). The
+#: mixture laws are not offered yet (:data:`MIXTURE_LAWS` and the ``weights`` validation in
+#: :mod:`.inputs` are the groundwork).
+USER_LAWS = (*SURFACE_LAWS, "shifted_power")
+#: ``--method``: the parametric surface fit, or Hoffmann et al.'s Approach 2.
+METHODS = ("surface", "isoflop")
+#: Columns whose units ``--scale`` declares.
+SCALE_ROLES = ("params", "tokens", "flops")
+
+
+def law_key(law: str) -> str:
+    """``law`` normalised: stripped, lower case, ``-`` as ``_``; a :class:`FitInputError` naming
+    the valid laws if it is not one of :data:`USER_LAWS`."""
+    key = str(law).strip().lower().replace("-", "_")
+    if key not in USER_LAWS:
+        valid = ", ".join(k.replace("_", "-") for k in USER_LAWS)
+        raise FitInputError(f"law: unknown law {law!r}; valid laws: {valid}")
+    return key
+
+
+def parse_laws(spec: str | Sequence[str]) -> list[str]:
+    """One law, or several to compare (``"chinchilla,kaplan"``): a list of :func:`law_key`.
+
+    Several laws must be of one kind (surface laws, or mixture laws) and distinct.
+    """
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    keys = [law_key(s) for s in items if str(s).strip()]
+    if not keys:
+        raise FitInputError("law: no law given; valid laws: " + ", ".join(USER_LAWS))
+    if len(set(keys)) != len(keys):
+        raise FitInputError(f"law: a law is listed twice in {spec!r}")
+    if len(keys) > 1 and not set(keys) <= set(SURFACE_LAWS):
+        raise FitInputError(
+            f"law: laws compared side by side must be laws of N and D "
+            f"({', '.join(SURFACE_LAWS)}), got {spec!r}"
+        )
+    return keys
 
 
 def get_preset(law: str) -> fit.LawPreset:
-    """The :class:`~scalingkit.fit.LawPreset` called ``law`` (one of :data:`USER_LAWS`), or a
-    :class:`FitInputError` naming the valid ones."""
-    try:
-        preset = fit.get_preset(law)
-    except ValueError:
-        preset = None
-    if preset is None or preset.name not in USER_LAWS:
-        raise FitInputError(f"law: unknown law {law!r}; valid laws: {', '.join(USER_LAWS)}")
-    return preset
+    """The :class:`~scalingkit.fit.LawPreset` of a surface law (one of :data:`SURFACE_LAWS`,
+    case-insensitive), or a :class:`FitInputError` naming the valid ones."""
+    key = law_key(law)
+    if key not in SURFACE_LAWS:
+        raise FitInputError(
+            f"law: {law!r} is not a law of N and D alone; laws of N and D: "
+            f"{', '.join(SURFACE_LAWS)}"
+        )
+    return fit.get_preset(key)
+
+
+def _pairs(spec: str | Mapping[str, Any], option: str, example: str) -> dict[str, str]:
+    if isinstance(spec, Mapping):
+        return {str(k).strip(): str(v).strip() for k, v in spec.items()}
+    if not isinstance(spec, str):
+        raise FitInputError(
+            f"{option}: expected a mapping or a 'name=value,...' string, got {type(spec).__name__}"
+        )
+    out: dict[str, str] = {}
+    for item in spec.split(","):
+        if not item.strip():
+            continue
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise FitInputError(f"{option}: expected pairs such as {example}, got {item.strip()!r}")
+        if name in out:
+            raise FitInputError(f"{option}: {name!r} is given twice")
+        out[name] = value
+    return out
 
 
 def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     """Role -> column name from ``"params=N,tokens=D,loss=L"`` (or a mapping), merged with
     :data:`DEFAULT_COLUMNS`.
 
-    ``flops=C`` (compute column) derives ``D = C / (6N)``; it may only be given when no
-    ``tokens`` column is mapped.
+    ``flops=C`` (compute column) derives ``D = C / (6N)`` when no ``tokens`` column is mapped.
+    ``x=`` and ``y=`` are the two losses of
+    ``--law shifted-power`` (then ``loss`` is not needed); ``weights=PREFIX*`` the mixture
+    weight columns; ``budget=`` a column of isoFLOP budget labels.
     """
-    if spec is None or (isinstance(spec, str) and not spec.strip()):
-        given: dict[str, str] = {}
-    elif isinstance(spec, str):
-        given = {}
-        for item in spec.split(","):
-            role, sep, name = item.partition("=")
-            role, name = role.strip(), name.strip()
-            if not sep or not role or not name:
-                raise FitInputError(
-                    f"columns: expected role=column pairs such as params=N,tokens=D,loss=L, "
-                    f"got {item.strip()!r}"
-                )
-            if role in given:
-                raise FitInputError(f"columns: role {role!r} is mapped twice")
-            given[role] = name
-    elif isinstance(spec, Mapping):
-        given = {str(k): str(v) for k, v in spec.items()}
-    else:
-        raise FitInputError(
-            f"columns: expected a mapping or a 'role=column,...' string, got {type(spec).__name__}"
-        )
+    given = {} if spec is None else _pairs(spec, "columns", "params=N,tokens=D,loss=L")
     unknown = [r for r in given if r not in COLUMN_ROLES]
     if unknown:
         raise FitInputError(
@@ -86,9 +141,20 @@ def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
             "columns: map tokens or flops, not both (D = C/(6N) is derived from flops only "
             "when no tokens column is mapped)"
         )
+    if "weights" in given and not given["weights"].endswith("*"):
+        raise FitInputError(
+            f"columns: weights takes a column prefix ending in '*', e.g. weights=h_*, "
+            f"got {given['weights']!r}"
+        )
     out = dict(DEFAULT_COLUMNS)
     if "flops" in given:
         del out["tokens"]
+    if "x" in given or "y" in given:
+        if not ("x" in given and "y" in given):
+            raise FitInputError("columns: map both x and y (the two losses) for shifted-power")
+        out = {k: v for k, v in out.items() if k != "loss"}
+        if "params" not in given:
+            out = {k: v for k, v in out.items() if k not in ("params", "tokens")}
     out.update(given)
     return out
 
@@ -102,8 +168,9 @@ def parse_grid(items: Sequence[str] | Mapping[str, Sequence[float]] | None) -> d
     return gridspec.parse_grid(items, option="grid", numbers=True, error=FitInputError)
 
 
-def parse_budgets(spec: str | Sequence[float] | None) -> np.ndarray | None:
-    """Compute budgets (FLOP) from ``"1e21,1e22"`` or a sequence; None for the default."""
+def parse_numbers(spec: str | Sequence[float] | None, option: str) -> np.ndarray | None:
+    """Positive finite numbers from ``"1e21,1e22"`` or a sequence (sorted, unique); None for
+    the default."""
     if spec is None or (isinstance(spec, str) and not spec.strip()):
         return None
     try:
@@ -113,11 +180,127 @@ def parse_budgets(spec: str | Sequence[float] | None) -> np.ndarray | None:
             else [float(v) for v in np.atleast_1d(spec)]
         )
     except (TypeError, ValueError):
-        raise FitInputError(f"budgets: expected numbers such as 1e21,1e22, got {spec!r}") from None
+        raise FitInputError(f"{option}: expected numbers such as 1e21,1e22, got {spec!r}") from None
     arr = np.asarray(vals, dtype=float)
     if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise FitInputError(f"budgets: expected positive finite FLOP counts, got {spec!r}")
+        raise FitInputError(f"{option}: expected positive finite FLOP counts, got {spec!r}")
     return np.unique(arr)
+
+
+def parse_budgets(spec: str | Sequence[float] | None) -> np.ndarray | None:
+    """Compute budgets (FLOP) of the allocation table from ``"1e21,1e22"``; None: default."""
+    return parse_numbers(spec, "budgets")
+
+
+def parse_scale(spec: str | Mapping[str, float] | None) -> dict[str, float]:
+    """Units of the CSV's columns, ``"params=1e6,tokens=1e9"``: each value is multiplied by its
+    factor (so N in millions becomes raw parameters); roles :data:`SCALE_ROLES`."""
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        return {}
+    out = {}
+    for role, value in _pairs(spec, "scale", "params=1e6,tokens=1e9").items():
+        if role not in SCALE_ROLES:
+            raise FitInputError(f"scale: unknown role {role!r}; roles: {', '.join(SCALE_ROLES)}")
+        try:
+            factor = float(value)
+        except ValueError:
+            raise FitInputError(f"scale: {role}: expected a number, got {value!r}") from None
+        if not (math.isfinite(factor) and factor > 0):
+            raise FitInputError(f"scale: {role}: expected a positive factor, got {value!r}")
+        out[role] = factor
+    return out
+
+
+def parse_bounds(
+    items: Sequence[str] | Mapping[str, Any] | None, law: Any
+) -> list[tuple[float | None, float | None]] | None:
+    """Box constraints of a surface fit from ``["alpha=0:1", "E=1:"]`` (``--bounds``).
+
+    A name is a fitted parameter (``a, b, e, alpha, beta``) or a natural coefficient (``A, B,
+    E``: bounds on the coefficient, converted to its logarithm, so ``E=0:`` is no bound); an
+    empty side is unbounded. Returns one ``(low, high)`` per fitted parameter, or None.
+    """
+    if not items:
+        return None
+    if isinstance(items, Mapping):
+        spec = {str(k): v for k, v in items.items()}
+    else:
+        spec = {}
+        for item in items:
+            name, sep, rng = str(item).partition("=")
+            if not sep or not name.strip():
+                raise FitInputError(f"bounds: expected name=low:high, got {item!r}")
+            if name.strip() in spec:
+                raise FitInputError(f"bounds: {name.strip()!r} is given twice")
+            spec[name.strip()] = rng
+    natural = dict(zip(law.natural_names, law.param_names, strict=True))
+    out: list[list[float | None]] = [[None, None] for _ in law.param_names]
+    for name, rng in spec.items():
+        if isinstance(rng, str):
+            lo_s, sep, hi_s = rng.partition(":")
+            if not sep:
+                raise FitInputError(f"bounds: {name}: expected low:high (a side may be empty)")
+            sides = [lo_s.strip() or None, hi_s.strip() or None]
+        else:
+            sides = list(rng)
+        try:
+            lo, hi = (None if v is None else float(v) for v in sides)
+        except (TypeError, ValueError):
+            raise FitInputError(f"bounds: {name}: expected numbers, got {rng!r}") from None
+        if name in law.param_names:
+            i = law.param_names.index(name)
+        elif name in natural and natural[name] != name:
+            i = law.param_names.index(natural[name])
+            if (lo is not None and lo < 0) or (hi is not None and hi <= 0):
+                raise FitInputError(f"bounds: {name} is a positive coefficient; got {rng!r}")
+            lo = None if lo is None or lo == 0 else math.log(lo)
+            hi = None if hi is None else math.log(hi)
+        else:
+            known = ", ".join([*law.param_names, *(k for k in natural if natural[k] != k)])
+            raise FitInputError(f"bounds: unknown parameter {name!r} (known: {known})")
+        if lo is not None and hi is not None and not lo < hi:
+            raise FitInputError(f"bounds: {name}: the lower bound must be below the upper one")
+        out[i] = [lo, hi]
+    return [(lo, hi) for lo, hi in out]
+
+
+def parse_holdout(spec: str | int | None) -> int | None:
+    """``--holdout largest[:K]``: K largest-compute runs held out (``0``: the runs of the top
+    compute budget); None for no hold-out."""
+    if spec is None or spec is False or (isinstance(spec, str) and not spec.strip()):
+        return None
+    if isinstance(spec, bool) or isinstance(spec, numbers.Integral):
+        k = int(spec)
+    else:
+        kind, _, count = str(spec).strip().partition(":")
+        if kind.strip().lower() != "largest":
+            raise FitInputError(f"holdout: expected largest or largest:K, got {spec!r}")
+        if not count.strip():
+            return 0
+        try:
+            k = int(count)
+        except ValueError:
+            raise FitInputError(f"holdout: K must be an integer, got {count!r}") from None
+    if k < 1:
+        raise FitInputError(f"holdout: K must be at least 1, got {k}")
+    return k
+
+
+def parse_irreducible(spec: str | Mapping[str, float] | None) -> dict[str, float]:
+    """``"e_x=1.8,e_y=2.1"``: the irreducible losses of a shifted-power fit (given, not fitted)."""
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        return {}
+    out = {}
+    for name, value in _pairs(spec, "irreducible", "e_x=1.8,e_y=2.1").items():
+        if name not in ("e_x", "e_y"):
+            raise FitInputError(f"irreducible: unknown name {name!r}; names: e_x, e_y")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise FitInputError(f"irreducible: {name}: expected a number, got {value!r}") from None
+        if not math.isfinite(out[name]):
+            raise FitInputError(f"irreducible: {name}: expected a finite number, got {value!r}")
+    return out
 
 
 def default_budgets(compute: Any, beyond: float = 3.0, max_budgets: int = 6) -> np.ndarray:
@@ -132,15 +315,29 @@ def default_budgets(compute: Any, beyond: float = 3.0, max_budgets: int = 6) -> 
     return 10.0 ** np.arange(hi, lo - 1, -step)[::-1].astype(float)
 
 
-def check_fit_settings(huber_delta: Any, n_bootstrap: Any, seed: Any) -> None:
-    """Raise :class:`FitInputError` for a Huber δ that is not a positive number, a bootstrap
-    count that is not 0 or at least 2, or a seed outside ``[0, 2**32)``."""
+def check_objective(residual: Any, loss: Any, reduction: Any, huber_delta: Any) -> None:
+    """Raise :class:`FitInputError` for an unknown residual, loss or reduction, or a Huber δ
+    that is not a positive number (with ``loss="huber"``)."""
+    for name, value, valid in (
+        ("residual", residual, fit.RESIDUALS),
+        ("loss", loss, fit.LOSSES),
+        ("reduction", reduction, fit.REDUCTIONS),
+    ):
+        if value not in valid:
+            raise FitInputError(f"{name}: expected one of {', '.join(valid)}, got {value!r}")
     if (
         isinstance(huber_delta, bool)
         or not isinstance(huber_delta, numbers.Real)
         or not (math.isfinite(huber_delta) and huber_delta > 0)
     ):
         raise FitInputError(f"huber_delta: must be a positive number, got {huber_delta!r}")
+
+
+def check_fit_settings(huber_delta: Any, n_bootstrap: Any, seed: Any) -> None:
+    """Raise :class:`FitInputError` for a Huber δ that is not a positive number, a bootstrap
+    count that is not 0 or at least 2, or a seed outside ``[0, 2**32)``."""
+    if huber_delta is not None:
+        check_objective("log", "huber", "sum", huber_delta)
     if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int | np.integer):
         raise FitInputError(f"n_bootstrap: expected an integer, got {n_bootstrap!r}")
     if n_bootstrap < 0 or n_bootstrap == 1:

@@ -2,7 +2,8 @@
 
 Every payload is built in memory first and the three files are written together
 (:func:`scalingkit._io.atomic_write_many`), so a failure leaves none of them changed. The HTML
-report is the ``fit.html.j2`` page of the template layer (:mod:`scalingkit.runner.pages`).
+report is the ``fit.html.j2`` page of the template layer (:mod:`scalingkit.runner.pages`); its
+sections for each kind of result come from :mod:`.sections`.
 """
 
 from __future__ import annotations
@@ -10,19 +11,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from ..._io import atomic_write_many
 from ...errors import FitInputError
-from ..formatting import fmt
-from ..pages import Markup, frame_html, render_page
+from ..pages import render_page
 from .result import UserFitResult
 
 __all__ = [
+    "CAPTIONS",
     "OUTPUT_FILES",
     "check_out_dir",
     "output_payloads",
@@ -44,14 +42,27 @@ CAPTIONS = {
     "the diamond marks the estimate.",
     "frontier": "Compute-optimal N_opt(C) and D_opt(C) with 95% bootstrap bands; grey points "
     "are the runs at their own compute, the shaded span is the runs' compute range.",
+    "isoflop": "Left: the loss of each run against its model size, one colour per compute "
+    "budget, with the parabola in log N fitted to that budget (dashed where it is not used) and "
+    "its minimum (cross; circled in red when it lies at the edge of the sampled sizes). Middle "
+    "and right: the minima N_opt and D_opt against the budget's compute, with 95% bootstrap "
+    "intervals, and the fitted power laws N_opt ∝ C^a, D_opt ∝ C^b with their 95% bands.",
+    "shifted": "Left: the paired losses y against x with the fitted shifted power law "
+    "y = K (x − E_x)^κ + E_y (dashed: the irreducible losses). Right: the same on "
+    "log(x − E_x), log(y − E_y) axes, where the law is the straight line.",
 }
 
 
-def _figure_makers(result: UserFitResult) -> dict[str, Any]:
-    """Name -> zero-argument function drawing that figure (``bootstrap`` absent without
-    bootstrap draws)."""
+def _figure_makers(result: Any) -> dict[str, Any]:
+    """Name -> zero-argument function drawing that figure: a surface fit's four (``fit``,
+    ``residuals``, ``bootstrap`` when bootstrapped, ``frontier``); Approach 2's one
+    (``isoflop``); a shifted power law's one (``shifted``)."""
     from . import figures as figs
 
+    if not isinstance(result, UserFitResult):
+        from .sections import method_figures
+
+        return {k: (lambda f=f: f) for k, f in method_figures(result).items()}
     pred = result.predictions()
     frontier = result.frontier()
     out = {
@@ -66,15 +77,14 @@ def _figure_makers(result: UserFitResult) -> dict[str, Any]:
     return out
 
 
-def report_figures(result: UserFitResult) -> dict[str, Any]:
-    """The four standard figures (name -> matplotlib Figure; ``bootstrap`` absent without
-    bootstrap draws)."""
+def report_figures(result: Any) -> dict[str, Any]:
+    """The figures of a result (name -> matplotlib Figure; :func:`_figure_makers`)."""
     return {k: make() for k, make in _figure_makers(result).items()}
 
 
-def report_pngs(result: UserFitResult) -> dict[str, bytes]:
-    """The figures of :func:`report_figures` rendered to PNG, drawn by up to
-    :func:`~scalingkit.fit.default_threads` forked processes at once (the same bytes as one
+def report_pngs(result: Any) -> dict[str, bytes]:
+    """The figures of :func:`report_figures` rendered to PNG; a surface fit's are drawn by up
+    to :func:`~scalingkit.fit.default_threads` forked processes at once (the same bytes as one
     at a time)."""
     from ...fit.objective import default_threads
     from ...fit.workers import fork_map
@@ -82,96 +92,23 @@ def report_pngs(result: UserFitResult) -> dict[str, bytes]:
 
     makers = _figure_makers(result)
     names = list(makers)
+    if not isinstance(result, UserFitResult):  # drawn already: render here
+        return {k: figure_png(makers[k]()) for k in names}
     pngs = fork_map(lambda k: figure_png(makers[k]()), names, default_threads())
     return dict(zip(names, pngs, strict=True))
 
 
-def _table(df: pd.DataFrame, index: bool = True) -> Markup:
-    return frame_html(
-        df,
-        index=index,
-        float_format=partial(fmt, digits=5),
-        border=0,
-        na_rep="–",
-        classes="numbers",
-    )
-
-
-def _allocation_view(result: UserFitResult) -> pd.DataFrame:
-    alloc = result.allocation()
-    view = pd.DataFrame({"C (FLOP)": [f"{c:.0e}" for c in alloc["compute"]]})
-    for k, label in (
-        ("n_opt", "N_opt"),
-        ("d_opt", "D_opt"),
-        ("tokens_per_param", "D/N"),
-        ("loss_opt", "loss"),
-    ):
-        view[label] = [fmt(v, missing="nan") for v in alloc[k]]
-        view[f"{label} 95% interval"] = [
-            f"[{fmt(lo, missing='nan')}, {fmt(hi, missing='nan')}]"
-            for lo, hi in zip(alloc[f"{k}_low"], alloc[f"{k}_high"], strict=True)
-        ]
-    return view
-
-
-def _convergence_view(result: UserFitResult) -> pd.DataFrame:
-    boot = result.bootstrap
-    return pd.DataFrame(
-        {
-            "value": [
-                result.fit_status.label,
-                f"{result.objective:.6g} ({result.reduction} of Huber, δ = {result.huber_delta:g})",
-                f"{result.n_converged} / {result.n_starts}",
-                result.method,
-                result.message,
-                "none" if boot is None else f"{boot.n_converged} / {len(boot.converged)}",
-                str(result.seed),
-            ]
-        },
-        index=[
-            "best start",
-            "objective",
-            "starts converged",
-            "method",
-            "message",
-            "bootstrap refits converged",
-            "bootstrap seed",
-        ],
-    )
-
-
-def render_html(result: UserFitResult, figures: Mapping[str, str | bytes] | None = None) -> str:
+def render_html(result: Any, figures: Mapping[str, str | bytes] | None = None) -> str:
     """Self-contained HTML report (figures embedded as PNG; ``figures``: name -> PNG bytes or
-    base64 text, default :func:`report_figures`)."""
-    from ... import reporting as report
+    base64 text, default :func:`report_pngs`)."""
+    from .sections import page_context
 
     if figures is None:
         figures = report_pngs(result)
-    runs = result.runs
-    keys = ("params", "tokens", "compute", "loss")
-    data_rows = pd.DataFrame(
-        {"min": [runs[k].min() for k in keys], "max": [runs[k].max() for k in keys]},
-        index=["N (params)", "D (tokens)", "C = 6ND (FLOP)", "loss"],
-    )
-    return render_page(
-        "fit.html.j2",
-        title=f"scalingkit fit: {result.preset} law on {result.source}",
-        r=result,
-        n_bootstrap=0 if result.bootstrap is None else len(result.bootstrap.converged),
-        data_table=_table(data_rows),
-        parameters_table=_table(result.to_frame()),
-        allocation_table=_table(_allocation_view(result), index=False),
-        figures=dict(figures),
-        captions=CAPTIONS,
-        convergence_table=_table(_convergence_view(result)),
-        covariance_table=None if result.covariance is None else _table(result.covariance),
-        versions_table=_table(report.provenance(), index=False),
-    )
+    return render_page("fit.html.j2", **page_context(result, dict(figures), CAPTIONS))
 
 
-def output_payloads(
-    result: UserFitResult, out_dir: str | os.PathLike[str]
-) -> dict[Path, bytes | str]:
+def output_payloads(result: Any, out_dir: str | os.PathLike[str]) -> dict[Path, bytes | str]:
     """Every output file's content, computed in memory: ``fit.json``, ``fit.nc``,
     ``report.html`` under ``out_dir``."""
     out = Path(out_dir)
@@ -189,7 +126,7 @@ def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
     return out
 
 
-def write_outputs(result: UserFitResult, out_dir: str | os.PathLike[str]) -> list[Path]:
+def write_outputs(result: Any, out_dir: str | os.PathLike[str]) -> list[Path]:
     """Write ``fit.json``, ``fit.nc`` and ``report.html`` into ``out_dir``.
 
     All three are built in memory first and then written together

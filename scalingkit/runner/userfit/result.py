@@ -1,5 +1,6 @@
-"""The result of fitting a user's runs: :class:`UserFitResult`, a
-:class:`~scalingkit.fit.FitResult` with the runs, the allocation and its serialisations."""
+"""The result of fitting a law of N and D to a user's runs: :class:`UserFitResult`, a
+:class:`~scalingkit.fit.FitResult` with the runs, the exponents, the allocation, the
+diagnostics, an optional hold-out test and law comparison, and its serialisations."""
 
 from __future__ import annotations
 
@@ -15,22 +16,20 @@ from ..._io import to_jsonable
 from ..._version import __version__
 from ...fit import FitResult, percentile_interval
 from ..formatting import fmt
+from .common import LEVEL, UserResultMixin, ascii_text, exponent_table, objective_words
 from .options import parse_budgets
 
 __all__ = ["LEVEL", "UserFitResult"]
 
-#: Width of the bootstrap intervals reported everywhere (percentile intervals).
-LEVEL = 0.95
-
 
 @dataclass(repr=False, eq=False)
-class UserFitResult(FitResult):
+class UserFitResult(UserResultMixin, FitResult):
     """A :class:`~scalingkit.fit.FitResult` of a user's runs, with its data and allocation.
 
     Extra attributes
     ----------------
     preset : str
-        Law preset (``chinchilla`` or ``kaplan``).
+        Law (``chinchilla`` or ``kaplan``).
     formula, citation : str
     source : str
         CSV path as given, or ``"DataFrame"``.
@@ -39,11 +38,23 @@ class UserFitResult(FitResult):
     columns : dict
         Role -> column name used.
     runs : pandas.DataFrame
-        ``params``, ``tokens``, ``loss``, ``compute`` (= 6ND).
+        ``params``, ``tokens``, ``loss``, ``compute`` (= 6ND), in raw units.
     budgets : ndarray
         Compute budgets (FLOP) of :meth:`allocation` by default.
     seed : int
         Bootstrap seed.
+    scale : dict
+        ``--scale`` factors applied to the columns.
+    n_dropped : int
+        Highest-loss runs dropped before fitting (``drop_highest_loss``).
+    bounds : list of (low, high) or None
+        The box of the fit (fitted parametrisation).
+    holdout : dict or None
+        The extrapolation test (:func:`~scalingkit.runner.userfit.holdout.holdout_test`).
+    comparison : pandas.DataFrame or None
+        One row per law fitted to the same runs (``--law chinchilla,kaplan``).
+    compared : dict
+        Law -> its own :class:`UserFitResult` (the others of the comparison).
     """
 
     preset: str = "chinchilla"
@@ -55,15 +66,38 @@ class UserFitResult(FitResult):
     runs: pd.DataFrame | None = field(default=None, repr=False)
     budgets: np.ndarray | None = field(default=None, repr=False)
     seed: int = 0
+    scale: dict[str, float] = field(default_factory=dict)
+    n_dropped: int = 0
+    bounds: list[tuple[float | None, float | None]] | None = None
+    holdout: dict[str, Any] | None = field(default=None, repr=False)
+    comparison: pd.DataFrame | None = field(default=None, repr=False)
+    compared: dict[str, UserFitResult] = field(default_factory=dict, repr=False)
+
+    fit_method = "surface"
 
     # ---- derived tables ------------------------------------------------------------------
+    @property
+    def objective_description(self) -> str:
+        """The objective in words (:func:`~.common.objective_words`)."""
+        return objective_words(self.residual, self.loss, self.reduction, self.huber_delta)
+
+    @property
+    def n_bootstrap(self) -> int:
+        """Bootstrap refits made (0: none)."""
+        return 0 if self.bootstrap is None else len(self.bootstrap.converged)
+
+    def exponents(self, level: float = LEVEL) -> pd.DataFrame:
+        """``a = β/(α+β)`` and ``b = α/(α+β)`` (the law's :meth:`exponents`) with bootstrap SEs
+        and percentile intervals (:func:`~.common.exponent_table`)."""
+        return exponent_table(self.law, self.params, self.samples, level)
+
     def allocation(self, budgets: Any = None, level: float = LEVEL) -> pd.DataFrame:
         """Compute-optimal allocation at ``budgets`` (FLOP; default :attr:`budgets`).
 
         Columns ``compute``, and for each of ``n_opt``, ``d_opt``, ``tokens_per_param``,
         ``loss_opt`` the estimate and its ``_low`` / ``_high`` percentile bounds at ``level``
-        over every bootstrap refit with finite parameters (computed for all draws at once);
-        ``n_draws`` is the number of draws behind the bounds.
+        over every bootstrap refit with finite parameters (computed for all draws at once; NaN
+        without a bootstrap); ``n_draws`` is the number of draws behind the bounds.
         """
         C = self.budgets if budgets is None else parse_budgets(budgets)
         C = np.asarray(C, float)
@@ -125,21 +159,29 @@ class UserFitResult(FitResult):
         return ",".join(f"{k}={v}" for k, v in self.columns.items())
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe summary: the fit, its data source, intervals and the allocation.
+        """JSON-safe summary: the fit, its objective, data source, intervals, exponents,
+        diagnostics, the allocation, and the hold-out test and comparison when made.
 
         ``status`` is the :class:`~scalingkit.fit.FitStatus` value (``"converged"``,
-        ``"not_converged"`` or ``"failed"``), as in :meth:`FitResult.to_dict`.
+        ``"not_converged"`` or ``"failed"``); ``ok`` is False when it did not converge or a
+        diagnostic is an error.
         """
         d = super().to_dict()
         alloc = self.allocation()
         d.update(
             {
                 "law": self.preset,
+                "fit_method": self.fit_method,
                 "formula": self.formula,
                 "citation": self.citation,
+                "ok": self.ok,
+                "objective_description": self.objective_description,
                 "source": self.source,
                 "source_sha256": self.source_sha256,
                 "columns": dict(self.columns),
+                "scale": dict(self.scale),
+                "n_dropped_highest_loss": self.n_dropped,
+                "bounds": self.bounds,
                 "seed": self.seed,
                 "huber_delta": self.huber_delta,
                 "confidence_level": LEVEL,
@@ -150,11 +192,16 @@ class UserFitResult(FitResult):
                         for k in ("params", "tokens", "compute", "loss")
                     },
                 },
+                "exponents": self.exponents().to_dict(orient="index"),
                 "compute_optimal": {
                     "constraint": "C = 6 N D",
                     "level": LEVEL,
                     "budgets": alloc.to_dict(orient="records"),
                 },
+                "holdout": self.holdout,
+                "comparison": None
+                if self.comparison is None
+                else self.comparison.to_dict(orient="records"),
                 "scalingkit_version": __version__,
             }
         )
@@ -164,8 +211,9 @@ class UserFitResult(FitResult):
 
     def to_xarray(self):
         """``xarray.Dataset``: estimates, intervals, covariance and bootstrap draws along
-        ``parameter``; the allocation along ``budget``; the runs with predictions along
-        ``run``; the settings as attributes (netCDF3-safe types)."""
+        ``parameter``; ``a``, ``b`` along ``exponent``; the allocation along ``budget``; the
+        runs with predictions along ``run``; the settings and diagnostics as attributes
+        (netCDF3-safe types)."""
         import xarray as xr
 
         ds = super().to_xarray()
@@ -175,6 +223,13 @@ class UserFitResult(FitResult):
             ds = ds.assign_coords(parameter_2=names)
         if "sample_converged" in ds:
             ds["sample_converged"] = ds["sample_converged"].astype(np.int8)
+        ex = self.exponents()
+        ds = ds.assign(
+            {
+                f"exponent_{c}": ("exponent", ex[c].to_numpy(float))
+                for c in ("estimate", "se", "ci_low", "ci_high")
+            }
+        ).assign_coords(exponent=list(ex.index))
         alloc = self.allocation()
         budget_vars = {c: ("budget", alloc[c].to_numpy()) for c in alloc.columns if c != "compute"}
         pred = self.predictions()
@@ -187,70 +242,53 @@ class UserFitResult(FitResult):
         ds = ds.assign(**{f"run_{k}": v for k, v in run_vars.items()})
         ds = ds.assign_coords(run=np.arange(len(pred)))
         ds["budget"].attrs["units"] = "FLOP"
-        attrs = {
+        ds.attrs = {
             "law": self.preset,
-            "formula": self.formula,
+            "fit_method": self.fit_method,
+            "formula": ascii_text(self.formula),
             "status": self.fit_status.value,
             "converged": int(self.converged),
+            "ok": int(self.ok),
             "objective": float(self.objective),
+            "objective_formula": ds.attrs.get("objective_formula", ""),
+            "objective_description": ascii_text(self.objective_description),
+            "residual": self.residual,
+            "loss": self.loss,
             "message": self.message,
             "n_starts": int(self.n_starts),
             "n_converged": int(self.n_converged),
             "n_runs": len(self.runs),
             "huber_delta": float(self.huber_delta),
             "reduction": self.reduction,
-            "method": self.method,
+            "optimizer": self.method,
             "seed": int(self.seed),
-            "n_bootstrap": 0 if self.bootstrap is None else len(self.bootstrap.converged),
+            "n_bootstrap": self.n_bootstrap,
             "n_bootstrap_converged": 0 if self.bootstrap is None else self.bootstrap.n_converged,
             "confidence_level": LEVEL,
             "source": self.source,
             "source_sha256": self.source_sha256 or "",
             "columns": self.columns_text(),
+            "scale": ",".join(f"{k}={v:g}" for k, v in self.scale.items()),
+            "diagnostics": ascii_text("; ".join(str(d) for d in self.diagnostics)),
             "scalingkit_version": __version__,
         }
-        ds.attrs = attrs
         return ds
 
     def table(self) -> str:
-        """The short text table printed by ``scalingkit fit``."""
-        num = partial(fmt, missing="nan")
-        lines = [
-            f"{self.preset}: {self.formula}, fitted to {len(self.runs)} runs from {self.source} "
-            f"(columns {self.columns_text()})",
-            f"Huber δ={self.huber_delta:g} on log loss ({self.reduction}); {self.n_converged}/"
-            f"{self.n_starts} starts converged; best start: {self.fit_status.label}",
-        ]
-        if not self.converged:
-            lines.append(f"WARNING: the fit is NOT converged: {self.message}")
-        fr = self.to_frame()
-        head = f"{'parameter':>9}  {'estimate':>10}  {'SE':>9}  95% interval"
-        lines.append(head)
-        for k, row in fr.iterrows():
-            se = num(row["se"], 3) if "se" in row else "-"
-            ci = f"[{num(row['ci_low'])}, {num(row['ci_high'])}]" if "ci_low" in row else "-"
-            lines.append(f"{k:>9}  {num(row['estimate'], 5):>10}  {se:>9}  {ci}")
-        if self.bootstrap is not None:
-            lines.append(
-                f"{len(self.bootstrap.converged)} bootstrap refits (seed {self.seed}), "
-                f"{self.bootstrap.n_converged} converged"
-            )
-        else:
-            lines.append("no bootstrap: no standard errors or intervals")
-        lines.append("compute-optimal allocation (C = 6ND; 95% bootstrap intervals):")
-        lines.append(f"{'C (FLOP)':>9}  {'N_opt':>26}  {'D_opt':>26}  {'D/N':>22}")
-        for _, r in self.allocation().iterrows():
-            cells = []
-            for k, w in (("n_opt", 26), ("d_opt", 26), ("tokens_per_param", 22)):
-                txt = f"{num(r[k], 3)} [{num(r[k + '_low'], 3)}, {num(r[k + '_high'], 3)}]"
-                cells.append(f"{txt:>{w}}")
-            lines.append(f"{r['compute']:>9.0e}  " + "  ".join(cells))
-        return "\n".join(lines)
+        """The text printed by ``scalingkit fit``: the fit, exponents, allocation, diagnostics
+        (:func:`~scalingkit.runner.userfit.text.surface_table`)."""
+        from .text import surface_table
+
+        return surface_table(self)
 
     def _repr_html_(self) -> str:
         alloc = self.allocation()
+        diag = "".join(f"<li>{d}</li>" for d in self.diagnostics)
         return (
             super()._repr_html_()
+            + (f"<ul>{diag}</ul>" if diag else "<p>No diagnostic raised.</p>")
+            + "<p>Exponents a = β/(α+β), b = α/(α+β):</p>"
+            + self.exponents().to_html(float_format=partial(fmt, digits=4))
             + "<p>Compute-optimal allocation (C = 6ND, 95% bootstrap intervals):</p>"
             + alloc.to_html(index=False, float_format=fmt)
         )

@@ -4,7 +4,8 @@ Modules
 -------
 approach3    data selection, the preset's starts, the multi-start Huber fit, its robustness
 hoffmann     Hoffmann et al.'s published fit and the tests of it against the data
-allocation   the tokens per parameter implied by a fit (the law's own compute-optimal allocation)
+allocation   the tokens per parameter implied by a fit (the law's own compute-optimal allocation),
+             the authors' normal band and their recipe for Hoffmann's policy
 approach2    Hoffmann's isoFLOP-parabola estimate on the same runs
 reference    a one-start-at-a-time reference implementation (for the benchmarks)
 figures      the notebook's figures (imported on first use)
@@ -18,7 +19,19 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .allocation import CHINCHILLA_BUDGET, frontier_frame, tokens_per_parameter_summary
+from .allocation import (
+    AUTHORS_COMPUTE_GRID,
+    CHINCHILLA_BUDGET,
+    bootstrap_ratio_interval,
+    frontier_frame,
+    hoffmann_policy_ratio,
+    median_ratio_nearest_budget,
+    nearest_budget,
+    normal_draws,
+    ratio_at_exponent,
+    ratio_band,
+    tokens_per_parameter_summary,
+)
 from .approach2 import ISOFLOP_BUDGETS, approach2, isoflop_bins
 from .approach3 import (
     PRESET,
@@ -33,33 +46,49 @@ from .hoffmann import (
     HOFFMANN_A_INTERVAL,
     HOFFMANN_ROUNDED,
     HOFFMANN_UNROUNDED,
+    MIN_BOOTSTRAP,
+    check_n_bootstrap,
     experiments_needed,
+    exponent_summary,
     fit_huber_likelihood,
     huber_loglik,
     likelihood_ratio_test,
+    t_tests,
     wald_test,
 )
 
 __all__ = [
+    "AUTHORS_COMPUTE_GRID",
     "CHINCHILLA_BUDGET",
     "HOFFMANN_A_INTERVAL",
     "HOFFMANN_ROUNDED",
     "HOFFMANN_UNROUNDED",
     "ISOFLOP_BUDGETS",
+    "MIN_BOOTSTRAP",
     "MODE_DEFAULTS",
     "PRESET",
     "approach2",
+    "bootstrap_ratio_interval",
+    "check_n_bootstrap",
     "drop_highest_loss",
     "experiments_needed",
+    "exponent_summary",
     "fit_approach3",
     "fit_huber_likelihood",
     "frontier_frame",
+    "hoffmann_policy_ratio",
     "huber_loglik",
     "isoflop_bins",
     "law_inputs",
     "likelihood_ratio_test",
+    "median_ratio_nearest_budget",
+    "nearest_budget",
+    "normal_draws",
     "prediction_frame",
+    "ratio_at_exponent",
+    "ratio_band",
     "robustness_table",
+    "t_tests",
     "theta_of",
     "tokens_per_parameter_summary",
     "wald_test",

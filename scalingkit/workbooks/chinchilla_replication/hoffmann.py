@@ -14,19 +14,25 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, stats
 
 from ... import fit
+from ...errors import ParameterError
 from ...laws import ChinchillaLaw
 
 __all__ = [
     "HOFFMANN_A_INTERVAL",
     "HOFFMANN_ROUNDED",
     "HOFFMANN_UNROUNDED",
+    "MIN_BOOTSTRAP",
+    "check_n_bootstrap",
     "experiments_needed",
+    "exponent_summary",
     "fit_huber_likelihood",
     "huber_loglik",
     "likelihood_ratio_test",
+    "t_tests",
     "wald_test",
 ]
 
@@ -40,7 +46,28 @@ HOFFMANN_ROUNDED = {"A": 406.4, "B": 410.7, "E": 1.69, "alpha": 0.34, "beta": 0.
 #: Table 2 of arXiv 2203.15556): 0.454 to 0.455.
 HOFFMANN_A_INTERVAL = (0.454, 0.455)
 
+#: Fewest bootstrap refits for which the 5 x 5 bootstrap covariance (Wald test, t-tests, the
+#: normal band of tokens per parameter) is worth computing; 0 means no bootstrap at all.
+MIN_BOOTSTRAP = 10
+
 _LAW = ChinchillaLaw()
+
+
+def check_n_bootstrap(n_bootstrap: Any, name: str = "n_bootstrap") -> int:
+    """``n_bootstrap`` if it is 0 (no bootstrap: no standard errors, covariance or intervals)
+    or at least :data:`MIN_BOOTSTRAP`; a one-line :class:`~scalingkit.errors.ParameterError`
+    naming the parameter otherwise."""
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int | np.integer):
+        raise ParameterError(
+            f"chinchilla_replication: parameter {name!r} must be an integer, got {n_bootstrap!r}"
+        )
+    if n_bootstrap != 0 and n_bootstrap < MIN_BOOTSTRAP:
+        raise ParameterError(
+            f"chinchilla_replication: parameter {name!r} must be 0 (no bootstrap) or at least "
+            f"{MIN_BOOTSTRAP} (a 5 x 5 covariance needs more refits than parameters), "
+            f"got {n_bootstrap}"
+        )
+    return int(n_bootstrap)
 
 
 def wald_test(theta_hat: Any, theta_0: Any, cov: Any) -> dict[str, float]:
@@ -58,6 +85,50 @@ def wald_test(theta_hat: Any, theta_0: Any, cov: Any) -> dict[str, float]:
         raise ValueError(f"cov: expected shape ({d.size}, {d.size}), got {S.shape}")
     chi2 = float(d @ np.linalg.solve(S, d))
     return {"chi2": chi2, "dof": int(d.size), "p_value": float(stats.chi2.sf(chi2, d.size))}
+
+
+def t_tests(
+    estimate: Mapping[str, float],
+    hypothesis: Mapping[str, float],
+    se: Mapping[str, float],
+    n_obs: int,
+) -> pd.DataFrame:
+    r"""Per-parameter t-tests of Hoffmann's estimate against ours.
+
+    .. math:: t_k = (\hat\theta_k - \theta_{0,k}) / \mathrm{SE}_k, \qquad
+              p_k = 2\,P(T_{n-P} > |t_k|)
+
+    on the natural scale (A, B, E, α, β), with the bootstrap standard errors and ``n − P``
+    degrees of freedom (``P = 5``), as Besiroglu et al.'s notebook does (``data_analysis.ipynb``
+    cell 28). Returns one row per parameter: ``estimate``, ``hypothesis``, ``se``, ``t``,
+    ``p_value``.
+    """
+    names = list(_LAW.natural_names)
+    dof = int(n_obs) - len(names)
+    if dof < 1:
+        raise ValueError(f"t_tests: need more than {len(names)} observations, got {n_obs}")
+    rows = []
+    for k in names:
+        t = (float(estimate[k]) - float(hypothesis[k])) / float(se[k])
+        p = float(2 * stats.t.sf(abs(t), dof))
+        row = {"estimate": estimate[k], "hypothesis": hypothesis[k], "se": se[k], "t": t}
+        rows.append({**row, "p_value": p})
+    return pd.DataFrame(rows, index=pd.Index(names, name="parameter"))
+
+
+def exponent_summary(params: Mapping[str, Any], samples: pd.DataFrame | None) -> dict[str, float]:
+    r"""``a = β/(α+β)`` of ``N_opt ∝ C^a`` from ``params``, and the spread of the bootstrap a's.
+
+    The standard error is the *population* standard deviation (``ddof = 0``) of ``a`` over the
+    bootstrap refits, as the authors' notebook computes it (``np.std``, cell 59); NaN without
+    ``samples``. Returns ``a``, ``se``, ``n`` (refits used).
+    """
+    a = float(_LAW.exponents(params)[0])
+    if samples is None or len(samples) == 0:
+        return {"a": a, "se": float("nan"), "n": 0}
+    a_boot = np.asarray(_LAW.exponents(samples.to_dict("series"))[0], float)
+    a_boot = a_boot[np.isfinite(a_boot)]
+    return {"a": a, "se": float(np.std(a_boot)), "n": int(a_boot.size)}
 
 
 def huber_loglik(

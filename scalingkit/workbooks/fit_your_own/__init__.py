@@ -3,7 +3,8 @@ user's runs or to synthetic runs from a known law, and the coverage study of its
 
 Modules
 -------
-coverage   synthetic runs from a known law, recovery of its parameters, the coverage study
+coverage       synthetic runs from a known law, recovery of its parameters, the coverage study
+isoflop_study  Approach 2 on synthetic isoFLOP runs: recovery of a, b, coverage, off-centre bias
 
 The targets (``targets.toml``) are the known synthetic truth and the nominal coverage, not paper
 values. ``from scalingkit.workbooks import fit_your_own as wb`` gives the public API of
@@ -32,6 +33,18 @@ __all__ = ["MODE_DEFAULTS", *coverage.__all__]
 #: grid, 1000 bootstrap refits); quick mode 30, from the preset's 243-start quick grid with 200
 #: refits. The main fit uses the full procedure in both modes.
 MODE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "quick": {"n_replicates": 30, "coverage_bootstrap": 200, "coverage_grid": "quick"},
-    "full": {"n_replicates": 200, "coverage_bootstrap": 1000, "coverage_grid": "paper"},
+    "quick": {
+        "n_replicates": 30,
+        "coverage_bootstrap": 200,
+        "coverage_grid": "quick",
+        "isoflop_replicates": 30,
+        "isoflop_bootstrap": 200,
+    },
+    "full": {
+        "n_replicates": 200,
+        "coverage_bootstrap": 1000,
+        "coverage_grid": "paper",
+        "isoflop_replicates": 200,
+        "isoflop_bootstrap": 1000,
+    },
 }

@@ -10,6 +10,7 @@ of :mod:`.families`. :func:`compare_with_authors` checks our fits against the au
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,17 +18,33 @@ import pandas as pd
 from ... import fit as _fit
 from ...data import require_columns
 from ...data.corpora import CORPORA, LOSS_COLUMNS, VAL_LOSS, loss_column
+from ...errors import ParameterError
 from ...laws.kaplan import KaplanLaw
 from .corpora import corpus_runs
 
 __all__ = [
     "authors_irreducible_losses",
+    "check_n_bootstrap",
     "compare_with_authors",
     "fit_corpus_laws",
     "fit_own_validation_laws",
     "irreducible_losses",
     "irreducible_samples",
 ]
+
+
+def check_n_bootstrap(n_bootstrap: Any, name: str = "n_bootstrap") -> int:
+    """``n_bootstrap`` if it is a non-negative integer (0: no bootstrap, so no standard errors or
+    intervals of E and none propagated to κ, K); a one-line ParameterError otherwise."""
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int | np.integer):
+        raise ParameterError(
+            f"loss_to_loss: parameter {name!r} must be an integer, got {n_bootstrap!r}"
+        )
+    if n_bootstrap < 0 or n_bootstrap == 1:
+        raise ParameterError(
+            f"loss_to_loss: parameter {name!r} must be 0 (no bootstrap) or at least 2, got {n_bootstrap}"
+        )
+    return int(n_bootstrap)
 
 
 def fit_corpus_laws(
