@@ -115,8 +115,12 @@ def test_synthetic_notebooks_score_known_truth_and_paper_rows_are_marked() -> No
     assert kinds <= {"known_truth", "sanity"} and "known_truth" in kinds
     # a value only quoted second-hand is never a verified paper row
     regmix = [t for t in report.load_targets("data_mixtures") if t.quantity.startswith("regmix")]
-    assert regmix and all(t.source_kind == "paper_table" and not t.verified for t in regmix)
+    quoted = [t for t in regmix if t.source_kind != "authors_code"]
+    assert quoted and all(t.source_kind == "paper_table" and not t.verified for t in quoted)
     assert not any(t.from_paper for t in regmix)
+    # the one RegMix number read at its source is the authors' notebook, pinned to a commit
+    assert [t.source_kind for t in regmix if t not in quoted] == ["authors_code"]
+    assert all("@ b004d3a" in t.source for t in regmix if t not in quoted)
 
 
 TARGET = 'quantity = "a"\npaper_value = 1.0\ncomparison = "at_most"\n'

@@ -14,7 +14,15 @@ import seaborn as sns
 from ...data import require_columns
 from .runs import loss_column, size_label
 
-__all__ = ["loss_vs_weight", "mre_heatmap", "optimal_mixture_bars", "predicted_vs_observed"]
+__all__ = [
+    "hstar_vs_paper",
+    "loss_vs_weight",
+    "mre_heatmap",
+    "mre_vs_mixture_count",
+    "mre_vs_paper",
+    "optimal_mixture_bars",
+    "predicted_vs_observed",
+]
 
 
 def loss_vs_weight(
@@ -108,5 +116,70 @@ def optimal_mixture_bars(table: pd.DataFrame):
         ax.set_ylim(0, 1)
         ax.set_title(f"optimal mixture, {law} law")
     axes[0][-1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def mre_vs_paper(table: pd.DataFrame, laws=("additive", "joint")):
+    """Per-domain 3B MRE, ours (bars, bootstrap 95 % interval) beside the paper's (markers).
+
+    ``table`` has columns ``domain, law, ours, ci_low, ci_high, paper``.
+    """
+    require_columns(table, ["domain", "law", "ours", "ci_low", "ci_high", "paper"], "mre_vs_paper")
+    laws = [law for law in laws if law in set(table["law"])]
+    fig, axes = plt.subplots(1, len(laws), figsize=(5.2 * len(laws), 3.6), squeeze=False)
+    for ax, law in zip(axes[0], laws, strict=True):
+        sub = table[table["law"] == law].reset_index(drop=True)
+        x = np.arange(len(sub))
+        err = np.vstack(
+            [
+                (sub["ours"] - sub["ci_low"]).clip(lower=0).fillna(0),
+                (sub["ci_high"] - sub["ours"]).clip(lower=0).fillna(0),
+            ]
+        )
+        ax.bar(x, sub["ours"], color="#4c72b0", alpha=0.85, label="ours", yerr=err, capsize=3)
+        ax.scatter(x, sub["paper"], color="#dd5555", marker="D", zorder=3, label="paper")
+        ax.set_xticks(x, sub["domain"], rotation=35, ha="right")
+        ax.set_ylabel("MRE at 3B (%)")
+        ax.set_title(f"{law} law")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def hstar_vs_paper(table: pd.DataFrame):
+    """h*avg weights (%): ours with bootstrap interval, the paper's Table 15 and the off-grid
+    2.718B run. ``table`` columns: ``domain, ours, ci_low, ci_high, paper, offgrid``."""
+    require_columns(table, ["domain", "ours", "ci_low", "ci_high", "paper"], "hstar_vs_paper")
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    x = np.arange(len(table))
+    err = np.vstack(
+        [
+            (table["ours"] - table["ci_low"]).clip(lower=0).fillna(0),
+            (table["ci_high"] - table["ours"]).clip(lower=0).fillna(0),
+        ]
+    )
+    ax.bar(x - 0.2, table["ours"], 0.4, yerr=err, capsize=3, color="#4c72b0", label="ours")
+    ax.bar(x + 0.2, table["paper"], 0.4, color="#dd8452", label="paper (Table 15)")
+    if "offgrid" in table:
+        ax.scatter(x, table["offgrid"], color="k", marker="x", zorder=3, label="off-grid 3B run")
+    ax.set_xticks(x, table["domain"], rotation=35, ha="right")
+    ax.set_ylabel("weight (%)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def mre_vs_mixture_count(curve: pd.DataFrame):
+    """Mean MRE against the number of training mixtures (``mre_by_mixture_count`` rows)."""
+    require_columns(curve, ["n_mixtures", "val_3b", "heldout"], "mre_vs_mixture_count")
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    for col, label in (("val_3b", "at 3B"), ("heldout", "held-out mixtures")):
+        g = curve.groupby("n_mixtures")[col]
+        ax.errorbar(g.mean().index, g.mean(), yerr=g.std().fillna(0), marker="o", label=label,
+                    capsize=3)  # fmt: skip
+    ax.set_xlabel("training mixtures")
+    ax.set_ylabel("mean MRE over domains (%)")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
