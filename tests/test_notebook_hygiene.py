@@ -61,3 +61,22 @@ def test_text_twin_matches_its_notebook(path: Path) -> None:
     ours = [(c.cell_type, c.source.rstrip("\n")) for c in nbformat.read(path, as_version=4).cells]
     theirs = [(c.cell_type, c.source.rstrip("\n")) for c in jupytext.read(twin).cells]
     assert theirs == ours, f"{twin.name} differs from {path.name}: {fix}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_papermill_reads_every_parameter(path: Path) -> None:
+    """papermill parses each ``name = value  # help`` line (an ``=`` in the help breaks it, and
+    papermill then warns on every run); it must find every parameter we declare."""
+    from papermill.translators import PythonTranslator
+
+    from scalingkit.runner import read_parameters
+
+    cell = next(
+        c
+        for c in nbformat.read(path, as_version=4).cells
+        if "parameters" in c.metadata.get("tags", [])
+    )
+    for line in cell.source.splitlines():
+        assert "=" not in line.partition("#")[2], f"{path.name}: '=' in the help of {line!r}"
+    found = {p.name for p in PythonTranslator.inspect(cell)}
+    assert found == set(read_parameters(path)), path.name
