@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -164,9 +163,7 @@ class FitResult:
             d["se"] = self.se
             d["ci"] = self.ci
             d["covariance"] = self.covariance.to_dict() if self.covariance is not None else None
-        out = to_jsonable(d, where="FitResult")
-        json.dumps(out)  # fail here, not in the report, if anything slipped through
-        return out
+        return to_jsonable(d, where="FitResult")  # raises on anything not JSON-able
 
     def to_xarray(self) -> xr.Dataset:
         """``xarray.Dataset`` with estimate/se/ci along ``parameter`` and samples along

@@ -14,7 +14,6 @@ two usable budgets (e.g. one model size per budget: not identifiable).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -222,9 +221,7 @@ class IsoFlopResult(UserResultMixin):
             "diagnostics": [x.to_dict() for x in self.diagnostics],
             "scalingkit_version": __version__,
         }
-        out = to_jsonable(d, where="IsoFlopResult")
-        json.dumps(out)
-        return out
+        return to_jsonable(d, where="IsoFlopResult")  # raises on anything not JSON-able
 
     def to_xarray(self):
         """``xarray.Dataset``: exponents along ``exponent``, the per-budget table along

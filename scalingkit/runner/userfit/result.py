@@ -4,7 +4,6 @@ diagnostics, an optional hold-out test and law comparison, and its serialisation
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -205,9 +204,7 @@ class UserFitResult(UserResultMixin, FitResult):
                 "scalingkit_version": __version__,
             }
         )
-        out = to_jsonable(d, where="UserFitResult")
-        json.dumps(out)
-        return out
+        return to_jsonable(d, where="UserFitResult")  # raises on anything not JSON-able
 
     def to_xarray(self):
         """``xarray.Dataset``: estimates, intervals, covariance and bootstrap draws along

@@ -20,7 +20,6 @@ refits without the held-out pairs and reports the relative error of the predicte
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,9 +166,7 @@ class ShiftedPowerResult(UserResultMixin):
             "diagnostics": [x.to_dict() for x in self.diagnostics],
             "scalingkit_version": __version__,
         }
-        out = to_jsonable(d, where="ShiftedPowerResult")
-        json.dumps(out)
-        return out
+        return to_jsonable(d, where="ShiftedPowerResult")  # raises on anything not JSON-able
 
     def to_xarray(self):
         import xarray as xr
