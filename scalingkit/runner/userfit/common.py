@@ -127,10 +127,27 @@ def ascii_text(text: str) -> str:
 
 
 class UserResultMixin:
-    """Exit status and diagnostics text of a user fit (needs ``converged`` and
-    ``diagnostics``)."""
+    """Exit status, diagnostics text and provenance of a user fit (needs ``converged``,
+    ``diagnostics``, ``columns``, ``source`` and ``source_sha256``)."""
 
     diagnostics: list[Diagnostic]
+
+    def columns_text(self) -> str:
+        """The column mapping as ``params=N,tokens=D,loss=L``."""
+        return ",".join(f"{k}={v}" for k, v in self.columns.items())
+
+    def provenance_attrs(self) -> dict[str, str]:
+        """The netCDF attributes every result's ``to_xarray`` ends with: where the runs came
+        from, the column mapping, the diagnostics and the version (ASCII, as netCDF3 needs)."""
+        from ..._version import __version__
+
+        return {
+            "source": self.source,
+            "source_sha256": self.source_sha256 or "",
+            "columns": self.columns_text(),
+            "diagnostics": ascii_text("; ".join(str(d) for d in self.diagnostics)),
+            "scalingkit_version": __version__,
+        }
 
     @property
     def ok(self) -> bool:

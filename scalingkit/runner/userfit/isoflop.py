@@ -149,9 +149,6 @@ class IsoFlopResult(UserResultMixin):
     def n_bootstrap(self) -> int:
         return self.fit.n_bootstrap
 
-    def columns_text(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in self.columns.items())
-
     def exponents(self) -> pd.DataFrame:
         """``a`` and ``b`` with bootstrap SEs and percentile intervals (NaN without)."""
         f = self.fit
@@ -261,11 +258,7 @@ class IsoFlopResult(UserResultMixin):
             "n_bootstrap": int(self.fit.n_bootstrap),
             "seed": int(self.seed),
             "confidence_level": float(self.fit.level),
-            "source": self.source,
-            "source_sha256": self.source_sha256 or "",
-            "columns": self.columns_text(),
-            "diagnostics": ascii_text("; ".join(str(d) for d in self.diagnostics)),
-            "scalingkit_version": __version__,
+            **self.provenance_attrs(),
         }
         return ds
 

@@ -153,10 +153,6 @@ class UserFitResult(UserResultMixin, FitResult):
         return self.allocation(C, level=level)
 
     # ---- summaries ------------------------------------------------------------------------
-    def columns_text(self) -> str:
-        """The column mapping as ``params=N,tokens=D,loss=L``."""
-        return ",".join(f"{k}={v}" for k, v in self.columns.items())
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary: the fit, its objective, data source, intervals, exponents,
         diagnostics, the allocation, and the hold-out test and comparison when made.
@@ -262,12 +258,8 @@ class UserFitResult(UserResultMixin, FitResult):
             "n_bootstrap": self.n_bootstrap,
             "n_bootstrap_converged": 0 if self.bootstrap is None else self.bootstrap.n_converged,
             "confidence_level": LEVEL,
-            "source": self.source,
-            "source_sha256": self.source_sha256 or "",
-            "columns": self.columns_text(),
             "scale": ",".join(f"{k}={v:g}" for k, v in self.scale.items()),
-            "diagnostics": ascii_text("; ".join(str(d) for d in self.diagnostics)),
-            "scalingkit_version": __version__,
+            **self.provenance_attrs(),
         }
         return ds
 

@@ -82,9 +82,6 @@ class ShiftedPowerResult(UserResultMixin):
     def K(self) -> float:
         return float(np.exp(self.log_k))
 
-    def columns_text(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in self.columns.items())
-
     def title(self) -> str:
         return f"scalingkit fit: shifted power law on {self.source}"
 
@@ -191,11 +188,7 @@ class ShiftedPowerResult(UserResultMixin):
             "n_bootstrap": int(self.n_bootstrap),
             "seed": int(self.seed),
             "confidence_level": float(LEVEL),
-            "source": self.source,
-            "source_sha256": self.source_sha256 or "",
-            "columns": self.columns_text(),
-            "diagnostics": ascii_text("; ".join(str(d) for d in self.diagnostics)),
-            "scalingkit_version": __version__,
+            **self.provenance_attrs(),
         }
         return ds
 
