@@ -118,19 +118,19 @@ class AdditiveMixtureLaw(MixtureLaw):
             -np.einsum("sn,n->s", vp[..., 2], Z["log_d"])[:, None],
         ]
 
-    def _grad_h(self, th, Z):
+    def _grad_h(self, th, log_n, log_d, h):
         k = self.k
-        c, g = th[5 : 5 + k], th[5 + k : 5 + 2 * k]
-        h = np.maximum(Z["h"], 1e-12)
-        s = (np.exp(c)[None, :] * h ** g[None, :]).sum(1)
+        c, g = th[..., 5 : 5 + k], th[..., 5 + k : 5 + 2 * k]
+        h = np.maximum(h, 1e-12)
+        s = (np.exp(c) * h**g).sum(-1)
         L = (
-            np.exp(th[0])
-            + np.exp(th[1] - th[2] * Z["log_n"])
-            + np.exp(th[3] - th[4] * Z["log_d"])
+            np.exp(th[..., 0])
+            + np.exp(th[..., 1] - th[..., 2] * log_n)
+            + np.exp(th[..., 3] - th[..., 4] * log_d)
             + 1.0 / s
         )
-        dS = np.exp(c)[None, :] * g[None, :] * h ** (g[None, :] - 1.0)
-        return L, -dS / (s * s)[:, None]
+        dS = np.exp(c) * g * h ** (g - 1.0)
+        return L, -dS / (s * s)[..., None]
 
     def natural(self, theta: Any) -> dict[str, np.ndarray]:
         """``E, A, alpha, B, beta, C_<d>, gamma_<d>`` with A, B in raw units of N and D."""

@@ -134,16 +134,33 @@ class MixtureLaw(ScalingLaw):
     def grad_weights(self, theta: Any, X: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """Predicted loss ``L̂`` (n,) and its gradient ``dL̂/dh`` (n, k) for one ``theta`` (P,).
 
-        Used by the simplex optimiser; the weights are treated as free coordinates (the simplex
-        constraint is the optimiser's business).
+        The weights are treated as free coordinates (the simplex constraint is the optimiser's
+        business); :meth:`loss_grad_h` is the same for many parameter vectors at once.
         """
         th, _ = as_theta(theta, self.n_params)
         if th.shape[0] != 1:
             raise ValueError("grad_weights: expects a single parameter vector theta (P,)")
         Z = self.prepare(X)
-        return self._grad_h(th[0], Z)
+        return self._grad_h(th, Z["log_n"], Z["log_d"], Z["h"])
 
-    def _grad_h(self, th: np.ndarray, Z: Mapping[str, np.ndarray]):
+    def loss_grad_h(
+        self, theta: Any, params: Any, tokens: Any, weights: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``L̂`` and ``dL̂/dh`` with numpy broadcasting: ``theta`` (..., P), ``params`` and
+        ``tokens`` (...), ``weights`` (..., k) -> (...) and (..., k).
+
+        E.g. bootstrap draws ``theta`` (B, P) against their own weights (B, k) at one (N, D),
+        as :func:`scalingkit.fit.simplex.optimal_weights` uses it. Weights are clipped at
+        1e-12 (as in :meth:`prepare`); no input is validated here (a hot loop).
+        """
+        th = np.asarray(theta, dtype=float)
+        log_n = np.log(np.asarray(params, dtype=float) / self.n_scale)
+        log_d = np.log(np.asarray(tokens, dtype=float) / self.d_scale)
+        return self._grad_h(th, log_n, log_d, np.asarray(weights, dtype=float))
+
+    def _grad_h(self, th: np.ndarray, log_n: Any, log_d: Any, h: np.ndarray):
+        """``(L̂, dL̂/dh)`` for ``th`` (..., P), ``log N/n_scale``, ``log D/d_scale`` (...) and
+        ``h`` (..., k), broadcasting."""
         raise NotImplementedError
 
     def _mixture_term(self, c: np.ndarray, g: np.ndarray, Z: Mapping[str, np.ndarray]):

@@ -108,23 +108,23 @@ class JointMixtureLaw(MixtureLaw):
             t["pB"] * np.einsum("sn,snk->sk", vp[..., 2], t["rB"]),
         ]
 
-    def _grad_h(self, th, Z):
+    def _grad_h(self, th, log_n, log_d, h):
         k = self.k
-        u, v = th[5 : 5 + k], th[5 + k : 5 + 2 * k]
-        c, g = th[5 + 2 * k : 5 + 3 * k], th[5 + 3 * k : 5 + 4 * k]
-        pA, pB = th[3], th[4]
-        h = np.maximum(Z["h"], 1e-12)
-        sa = h @ np.exp(u)
-        sb = h @ np.exp(v)
-        s = (np.exp(c)[None, :] * h ** g[None, :]).sum(1)
-        fn = np.exp(-th[1] * Z["log_n"])
-        fd = np.exp(-th[2] * Z["log_d"])
-        L = np.exp(th[0]) + sa**pA * fn + sb**pB * fd + 1.0 / s
-        dS = np.exp(c)[None, :] * g[None, :] * h ** (g[None, :] - 1.0)
+        u, v = th[..., 5 : 5 + k], th[..., 5 + k : 5 + 2 * k]
+        c, g = th[..., 5 + 2 * k : 5 + 3 * k], th[..., 5 + 3 * k : 5 + 4 * k]
+        pA, pB = th[..., 3], th[..., 4]
+        h = np.maximum(h, 1e-12)
+        sa = (h * np.exp(u)).sum(-1)
+        sb = (h * np.exp(v)).sum(-1)
+        s = (np.exp(c) * h**g).sum(-1)
+        fn = np.exp(-th[..., 1] * log_n)
+        fd = np.exp(-th[..., 2] * log_d)
+        L = np.exp(th[..., 0]) + sa**pA * fn + sb**pB * fd + 1.0 / s
+        dS = np.exp(c) * g * h ** (g - 1.0)
         dL = (
-            (pA * sa ** (pA - 1.0) * fn)[:, None] * np.exp(u)[None, :]
-            + (pB * sb ** (pB - 1.0) * fd)[:, None] * np.exp(v)[None, :]
-            - dS / (s * s)[:, None]
+            (pA * sa ** (pA - 1.0) * fn)[..., None] * np.exp(u)
+            + (pB * sb ** (pB - 1.0) * fd)[..., None] * np.exp(v)
+            - dS / (s * s)[..., None]
         )
         return L, dL
 

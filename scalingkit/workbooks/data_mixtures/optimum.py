@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from ...fit import percentile_interval
+from ...fit import FitStatus, percentile_interval
+from ...fit.simplex import optimal_weights
 from ...laws.mixture import MixtureLaw
 from .fitting import MixtureFit
 from .runs import law_inputs, loss_column
@@ -135,16 +136,11 @@ def mirror_descent(
 ) -> tuple[np.ndarray, float, int, bool]:
     r"""The paper's solver for h* (Shukor et al. 2025, arXiv 2507.09404v2, eqs. 5.1-5.2).
 
-    Exponentiated-gradient (mirror) descent on the simplex from the uniform mixture,
-
-    .. math::
-
-        \hat h^{t} = h^t \odot \exp\big(-\eta \nabla_h \textstyle\sum_i L_i(N, D, h^t)\big),
-        \qquad h^{t+1} = \hat h^t / \textstyle\sum_j \hat h^t_j,
-
-    with the unweighted sum over the per-domain laws of eq. 5.2. The paper gives no step size,
-    iteration count or initial point ("η a small step size"); ``eta = 0.5`` and the uniform
-    start are ours. Stops when no weight moves by more than ``tol``.
+    Exponentiated-gradient (mirror) descent on the simplex from the uniform mixture on the
+    unweighted sum of the per-domain laws (eq. 5.2): the core's
+    :func:`scalingkit.fit.simplex.optimal_weights` for one parameter vector per law (the one
+    implementation; ``eta = 0.5``, the uniform start and the step tolerance are ours, the paper
+    gives none).
 
     Returns
     -------
@@ -154,35 +150,12 @@ def mirror_descent(
     n_iter : int
     converged : bool
     """
-    if len(laws) != len(thetas) or not laws:
-        raise ValueError("mirror_descent: need one theta per law (at least one)")
     if not eta > 0:
         raise ValueError(f"eta: must be > 0, got {eta}")
-    k = laws[0].k
-    ths = [np.asarray(t, dtype=float) for t in thetas]
-
-    def total(h: np.ndarray) -> tuple[float, np.ndarray]:
-        X = {"params": [params], "tokens": [tokens], "weights": h[None, :]}
-        tot, grad = 0.0, np.zeros(k)
-        for law, th in zip(laws, ths, strict=True):
-            L, dL = law.grad_weights(th, X)
-            tot += float(L[0])
-            grad += dL[0]
-        return tot, grad
-
-    h = np.full(k, 1.0 / k)
-    for it in range(1, max_iter + 1):
-        _, g = total(h)
-        z = np.log(h) - eta * g
-        hn = np.exp(z - z.max())
-        hn /= hn.sum()
-        if not np.all(np.isfinite(hn)):
-            return h, float("nan"), it, False
-        step = float(np.abs(hn - h).max())
-        h = np.maximum(hn, 1e-300)
-        if step <= tol:
-            return h, total(h)[0] / len(laws), it, True
-    return h, total(h)[0] / len(laws), max_iter, False
+    h, loss, n_it, status = optimal_weights(
+        laws, thetas, params, tokens, eta=eta, max_iter=max_iter, tol=tol
+    )
+    return h[0], float(loss[0]), int(n_it[0]), status[0] is FitStatus.CONVERGED
 
 
 def optimal_mixture_table(

@@ -30,6 +30,8 @@ import pandas as pd
 
 from ... import fit as _fit
 from ...data import require_columns
+from ...fit.mixtures import jitter, mixture_bounds
+from ...fit.mixtures import joint_starts as mixture_joint_starts
 from ...laws.mixture import AdditiveMixtureLaw, JointMixtureLaw
 from ...laws.mixture_extra import FullMixtureLaw, SimpleMixtureLaw
 from .fitting import MixtureFit
@@ -67,46 +69,17 @@ def make_paper_law(kind: str):
 
 def fit_bounds(law) -> list[tuple[float | None, float | None]]:
     """Bounds of the fit: the law's, except that the exponents ``p_A``, ``p_B`` of the joint and
-    full laws may be negative (``[-20, 20]``). The paper states no constraint; with positive
-    ``p`` only, the joint fits miss the lowest minima we find (e.g. wikipedia, where
-    ``p_A, p_B < 0``)."""
-    b = list(law.bounds())
-    if isinstance(law, JointMixtureLaw):
-        b[3] = b[4] = (-20.0, 20.0)
-    elif isinstance(law, FullMixtureLaw):
-        b[1] = b[2] = (-20.0, 20.0)
-    return b
-
-
-def _box(law) -> tuple[np.ndarray, np.ndarray]:
-    lo = np.array([b[0] if b[0] is not None else -np.inf for b in fit_bounds(law)])
-    hi = np.array([b[1] if b[1] is not None else np.inf for b in fit_bounds(law)])
-    return lo, hi
-
-
-def _jitter(s0: np.ndarray, n: int, sd: float, rng: np.random.Generator, law) -> np.ndarray:
-    out = s0 + rng.normal(0.0, sd, (n, s0.size))
-    return np.clip(out, *_box(law))
+    full laws may be negative (``[-20, 20]``; :func:`scalingkit.fit.mixtures.mixture_bounds`,
+    shared with ``scalingkit fit``). The paper states no constraint; with positive ``p`` only,
+    the joint fits miss the lowest minima we find (e.g. wikipedia, where ``p_A, p_B < 0``)."""
+    return mixture_bounds(law)
 
 
 def joint_starts(theta_additive: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """``n`` joint-law starts: the additive optimum's embedding, ``n // 4`` jittered copies
-    (N(0, 0.1)) and embeddings of random additive draws with ``p ~ ±U[0.2, 2]`` and
-    log-coefficients jittered by N(0, 0.5)."""
-    add, jl = make_paper_law("additive"), make_paper_law("joint")
-    rng = np.random.default_rng(seed)
-    s0 = jl.from_additive(theta_additive)
-    n_jit = max(n // 4, 0)
-    parts = [s0[None, :], _jitter(s0, n_jit, 0.1, rng, jl)]
-    n_rand = n - 1 - n_jit
-    if n_rand > 0:
-        draws = _fit.random_starts(add, n_rand, rng)
-        p = rng.uniform(0.2, 2.0, n_rand) * rng.choice([-1.0, 1.0], n_rand)
-        emb = np.stack([jl.from_additive(d, p=pi) for d, pi in zip(draws, p, strict=True)])
-        k = jl.k
-        emb[:, 5 : 5 + 2 * k] += rng.normal(0.0, 0.5, (n_rand, 2 * k))
-        parts.append(np.clip(emb, *_box(jl)))
-    return np.concatenate(parts)[:n]
+    """``n`` joint-law starts over the 7 domains: the additive optimum's embedding, ``n // 4``
+    jittered copies (N(0, 0.1)) and embeddings of random additive draws with ``p ~ ±U[0.2, 2]``
+    and log-coefficients jittered by N(0, 0.5) (:func:`scalingkit.fit.mixtures.joint_starts`)."""
+    return mixture_joint_starts(make_paper_law("joint"), theta_additive, n, seed)
 
 
 def full_starts(theta_joint: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -114,7 +87,7 @@ def full_starts(theta_joint: np.ndarray, n: int, seed: int) -> np.ndarray:
     fl, jl = make_paper_law("full"), make_paper_law("joint")
     s0 = fl.from_joint(theta_joint, jl)
     rng = np.random.default_rng(seed)
-    return np.concatenate([s0[None, :], _jitter(s0, n - 1, 0.05, rng, fl)])[:n]
+    return np.concatenate([s0[None, :], jitter(s0, n - 1, 0.05, rng, fl)])[:n]
 
 
 def _tolerances(objective: str, n: int) -> dict[str, float]:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ...fit import percentile_interval
+from ...fit.simplex import optimal_weights
 from .fitting import MixtureFit
 from .optimum import mirror_descent, optimal_mixture
 from .paper_fit import MixtureBootstrap, eval_mre, fit_protocol_laws
@@ -85,9 +86,7 @@ def hstar_avg(
     bs = [(boots or {}).get((d, law)) for d in domains]
     if all(b is not None for b in bs):
         B = min(len(b.theta) for b in bs)
-        draws = np.array(
-            [mirror_descent(laws, [b.theta[i] for b in bs], *HSTAR_BUDGET)[0] for i in range(B)]
-        )
+        draws = optimal_weights(laws, [b.theta[:B] for b in bs], *HSTAR_BUDGET)[0]
     names = laws[0].domains
     rows = []
     for j, d in enumerate(names):
