@@ -104,10 +104,33 @@ def test_translated_and_random_start_presets():
     m = fit.get_preset("mixture_additive")
     add = m.make_law(3)
     assert isinstance(add, AdditiveMixtureLaw)
-    np.testing.assert_array_equal(m.starts(add, seed=5), fit.random_starts(add, 16, seed=5))
-    assert m.fit_options(add)["bounds"] == add.bounds() and m.maxiter == 1000
+    np.testing.assert_array_equal(m.starts(add, seed=5), fit.random_starts(add, 24, seed=5))
+    assert m.starts(add, "quick", seed=5).shape == (8, 11)
+    assert m.fit_options(add)["bounds"] == add.bounds() and m.maxiter == 5000
     s = fit.get_preset("shukor2025")
     assert (s.residual, s.reduction, s.huber_delta) == ("linear", "mean", 1e-3)
+    # the mixture presets are the data-mixtures workbook's paper protocol
+    from scalingkit.workbooks.data_mixtures import MODE_DEFAULTS, paper_fit, protocol
+
+    j = fit.get_preset("mixture_joint")
+    jl = j.make_law(3)
+    for p in (m, j, s):
+        opts = {
+            k: v
+            for k, v in p.fit_options(p.make_law(7)).items()
+            if k in protocol.OBJECTIVES["paper"][1]
+        }
+        assert opts == protocol.OBJECTIVES["paper"][1]
+        assert (p.gtol, p.ftol, p.maxiter) == (paper_fit.GTOL, paper_fit.FTOL, paper_fit.MAXITER)
+    assert (m.n_random_starts, m.quick_random_starts) == (
+        MODE_DEFAULTS["full"]["n_starts"],
+        MODE_DEFAULTS["quick"]["n_starts"],
+    )
+    assert (j.n_random_starts, j.quick_random_starts) == (
+        MODE_DEFAULTS["full"]["n_joint_starts"],
+        MODE_DEFAULTS["quick"]["n_joint_starts"],
+    )
+    assert j.fit_options(jl)["bounds"] == paper_fit.fit_bounds(jl) != jl.bounds()
     dml = fit.get_preset("data_mixing_law").make_law(3)
     assert isinstance(dml, DataMixingLaw) and fit.get_preset("data_mixing_law").starts(
         dml, seed=0

@@ -66,15 +66,20 @@ def test_kaplan_preset_recovers_exact_parameters() -> None:
 
 def test_presets_are_the_fit_presets_and_only_laws_of_n_and_d_are_offered() -> None:
     assert uf.SURFACE_LAWS == ("chinchilla", "kaplan")
-    assert uf.USER_LAWS == ("chinchilla", "kaplan", "shifted_power")
+    assert uf.USER_LAWS == (
+        "chinchilla",
+        "kaplan",
+        "shifted_power",
+        "mixture_additive",
+        "mixture_joint",
+    )
     for law in uf.SURFACE_LAWS:
         assert uf.get_preset(law) is scalingkit.fit.PRESETS[law]
     assert uf.get_preset("Chinchilla") is scalingkit.fit.PRESETS["chinchilla"]
-    for bad in ("hoffmann", "mixture_additive"):
-        with pytest.raises(
-            uf.FitInputError, match=r"valid laws: chinchilla, kaplan, shifted-power$"
-        ):
-            uf.get_preset(bad)
+    with pytest.raises(uf.FitInputError, match=r"valid laws: .*, mixture-additive, mixture-joint$"):
+        uf.get_preset("hoffmann")
+    with pytest.raises(uf.FitInputError, match=r"'mixture_additive' is not a law of N and D"):
+        uf.get_preset("mixture_additive")
 
 
 def test_quick_start_grid_is_the_presets_quick_grid() -> None:

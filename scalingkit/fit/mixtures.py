@@ -45,9 +45,7 @@ def jitter(s0: np.ndarray, n: int, sd: float, rng: np.random.Generator, law: Any
     return np.clip(out, *box_arrays(law))
 
 
-def joint_starts(
-    joint_law: JointMixtureLaw, theta_additive: Any, n: int, seed: Any
-) -> np.ndarray:
+def joint_starts(joint_law: JointMixtureLaw, theta_additive: Any, n: int, seed: Any) -> np.ndarray:
     """``n`` starts of ``joint_law`` around an additive fit ``theta_additive``.
 
     The additive optimum's exact embedding (:meth:`JointMixtureLaw.from_additive`), ``n // 4``

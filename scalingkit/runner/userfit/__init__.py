@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import FitInputError
+from ...fit import get_preset as get_fit_preset
 from .common import LEVEL
 from .inputs import drop_highest_loss, read_runs, read_table, validate_runs
 from .isoflop import IsoFlopResult, fit_isoflop_runs
@@ -248,6 +249,8 @@ def fit_law(
         )
     if irreducible:
         raise FitInputError("irreducible: only for --law shifted-power")
+    if laws[0] in MIXTURE_LAWS or "weights" in cols:
+        return _fit_mixture(data, laws[0], cols, factors, method, locals())
     if method == "surface":
         for lw in laws:
             get_preset(lw)  # a one-line error for a law that is not a surface law
@@ -290,6 +293,51 @@ def fit_law(
         holdout=k_holdout,
     )
     return fit_surface(runs, laws, settings, meta)
+
+
+def _fit_mixture(
+    data: Any, law: str, cols: dict, factors: dict, method: str, opts: dict[str, Any]
+) -> Any:
+    """``--law mixture-*`` (:mod:`.mixture`): options that do not apply are input errors."""
+    from .mixture import fit_mixture_runs
+
+    if law not in MIXTURE_LAWS:
+        raise FitInputError(
+            "columns: weights=PREFIX* are the domain weights of --law mixture-additive or "
+            "mixture-joint"
+        )
+    if "weights" not in cols:
+        raise FitInputError(
+            f"columns: --law {law.replace('_', '-')} needs the domain weight columns, "
+            "e.g. --columns weights=h_*"
+        )
+    for name, given in (
+        ("method", method != "surface"),
+        ("grid", bool(opts["overrides"])),
+        ("budgets", opts["chosen"] is not None),
+    ):
+        if given:
+            raise FitInputError(f"{name}: not for the mixture laws (random starts, no allocation)")
+    preset = get_fit_preset(law)
+    table = read_table(data)
+    runs, weights = validate_runs(
+        table, cols, lambda k: preset.make_law(max(k, 2)).n_params, law, scale=factors
+    )
+    n0 = len(runs)
+    runs = drop_highest_loss(runs, int(opts["drop_highest"]), table.source)
+    settings = SurfaceSettings(
+        residual=opts["residual"],
+        loss=opts["loss"],
+        reduction=opts["reduction"],
+        huber_delta=opts["huber_delta"],
+        n_bootstrap=int(opts["n_bootstrap"]),
+        seed=int(opts["seed"]),
+        start_grid=opts["start_grid"],
+        bounds=opts["bounds"],
+        holdout=opts["k_holdout"],
+    )
+    meta = _meta(table, cols, factors, n0 - len(runs))
+    return fit_mixture_runs(runs, weights, law, settings, meta)
 
 
 def _meta(table: Any, cols: Mapping[str, str], scale: Mapping[str, float], n_dropped: int):

@@ -11,6 +11,7 @@ and say so. Input errors exit 2 before anything is written.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from ...fit.diagnostics import WARNING
 __all__ = [
     "LEVEL",
     "UNIT_THRESHOLD",
+    "EngineResultMixin",
     "UserResultMixin",
     "ascii_text",
     "exponent_table",
@@ -126,6 +128,39 @@ def ascii_text(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii")
 
 
+@dataclass(repr=False, eq=False)
+class EngineResultMixin:
+    """The fields and properties a user fit made by :func:`scalingkit.fit.fit_multistart` (a
+    ``FitResult``) adds: the law's preset, formula and source, where the runs came from (CSV
+    path or ``"DataFrame"``, its sha256, role -> column, ``--scale`` factors, highest-loss runs
+    dropped), the runs in raw units, the bootstrap seed, the box of the fit (fitted
+    parametrisation), the hold-out test (:mod:`.holdout`); the objective in words and the
+    number of bootstrap refits."""
+
+    preset: str = ""
+    formula: str = ""
+    citation: str = ""
+    source: str = ""
+    source_sha256: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    scale: dict[str, float] = field(default_factory=dict)
+    n_dropped: int = 0
+    runs: pd.DataFrame | None = field(default=None, repr=False)
+    seed: int = 0
+    bounds: list[tuple[float | None, float | None]] | None = None
+    holdout: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def objective_description(self) -> str:
+        """The objective in words (:func:`objective_words`)."""
+        return objective_words(self.residual, self.loss, self.reduction, self.huber_delta)
+
+    @property
+    def n_bootstrap(self) -> int:
+        """Bootstrap refits made (0: none)."""
+        return 0 if self.bootstrap is None else len(self.bootstrap.converged)
+
+
 class UserResultMixin:
     """Exit status, diagnostics text and provenance of a user fit (needs ``converged``,
     ``diagnostics``, ``columns``, ``source`` and ``source_sha256``)."""
@@ -147,6 +182,22 @@ class UserResultMixin:
             "columns": self.columns_text(),
             "diagnostics": ascii_text("; ".join(str(d) for d in self.diagnostics)),
             "scalingkit_version": __version__,
+        }
+
+    def summary_fields(self) -> dict[str, Any]:
+        """The keys a fit result's ``to_dict`` shares with the others: the law, the method, the
+        formula and its source, ``ok``, the objective in words and where the runs came from."""
+        return {
+            "law": self.preset,
+            "fit_method": self.fit_method,
+            "formula": self.formula,
+            "citation": self.citation,
+            "ok": self.ok,
+            "objective_description": self.objective_description,
+            "source": self.source,
+            "source_sha256": self.source_sha256,
+            "columns": dict(self.columns),
+            "scale": dict(self.scale),
         }
 
     @property

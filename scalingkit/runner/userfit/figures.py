@@ -27,6 +27,7 @@ __all__ = [
     "plot_fit",
     "plot_frontier",
     "plot_isoflop",
+    "plot_mixture",
     "plot_residuals",
 ]
 
@@ -291,4 +292,46 @@ def plot_isoflop(fit, runs: pd.DataFrame, reference: Mapping[str, float] | None 
         a_.legend(frameon=False, fontsize=7.5)
     sns.despine(fig)
     fig.subplots_adjust(wspace=0.55)
+    return fig
+
+
+def plot_mixture(pred: pd.DataFrame, hstar: pd.DataFrame | None = None) -> Figure:
+    """A mixture fit: predicted against observed loss (held-out runs marked), and h* per
+    domain with its bootstrap interval at each (N, D) it was computed at.
+
+    ``pred`` is ``MixtureFitResult.predictions()`` (``loss``, ``predicted``, ``heldout``,
+    ``params``); ``hstar`` its ``hstar`` frame (``point``, ``domain``, ``h``, ``ci_low``,
+    ``ci_high``).
+    """
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10.5, 4.0), width_ratios=[1, 1.2])
+    norm = _size_norm(pred["params"])
+    fit_rows, held = pred[~pred["heldout"]], pred[pred["heldout"]]
+    a1.scatter(fit_rows["loss"], fit_rows["predicted"], c=fit_rows["params"], cmap="viridis",
+               norm=norm, s=16, lw=0, label="fitted runs")  # fmt: skip
+    if len(held):
+        a1.scatter(held["loss"], held["predicted"], facecolors="none", edgecolors="C3", s=36,
+                   lw=1.2, label="held-out runs (all-run fit)")  # fmt: skip
+    lo = float(min(pred["loss"].min(), pred["predicted"].min()))
+    hi = float(max(pred["loss"].max(), pred["predicted"].max()))
+    a1.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--")
+    a1.set(xlabel="observed loss", ylabel="predicted loss", title="fit vs data")
+    a1.legend(frameon=False, fontsize=8)
+    if hstar is not None and len(hstar):
+        points = sorted(hstar["point"].unique())
+        domains = list(dict.fromkeys(hstar["domain"]))
+        width = 0.8 / len(points)
+        x = np.arange(len(domains))
+        for i, p in enumerate(points):
+            sub = hstar[hstar["point"] == p].set_index("domain").loc[domains]
+            err = np.vstack([sub["h"] - sub["ci_low"], sub["ci_high"] - sub["h"]])
+            a2.bar(x + i * width, sub["h"], width, label=f"point {p}",
+                   yerr=np.where(np.isfinite(err), np.abs(err), 0.0), capsize=3)  # fmt: skip
+        a2.set_xticks(x + width * (len(points) - 1) / 2, domains, rotation=30, ha="right")
+        if len(points) > 1:
+            a2.legend(frameon=False, fontsize=8)
+    a2.set(ylabel="weight", title="h* (loss-minimising weights), 95% intervals")
+    for a in (a1, a2):
+        a.title.set_fontsize(10)
+    sns.despine(fig)
+    fig.subplots_adjust(wspace=0.3, bottom=0.22)
     return fig

@@ -19,7 +19,7 @@ import fnmatch
 import hashlib
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,15 +180,16 @@ def _check_weights(table: Table, pattern: str, W: np.ndarray) -> None:
 def validate_runs(
     table: Table,
     columns: Mapping[str, str],
-    n_params: int,
+    n_params: int | Callable[[int], int],
     law: str,
     *,
     scale: Mapping[str, float] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Check the mapped columns of ``table`` and return ``(runs, weight column names)``.
 
-    ``n_params`` is the law's number of parameters (the minimum number of runs); ``scale``
-    multiplies ``params``, ``tokens`` and ``flops`` (:func:`~.options.parse_scale`).
+    ``n_params`` is the law's number of parameters (the minimum number of runs), or for a
+    mixture law a function of the number of weight columns that are non-zero in some run;
+    ``scale`` multiplies ``params``, ``tokens`` and ``flops`` (:func:`~.options.parse_scale`).
     """
     scale = dict(scale or {})
     for role, name in columns.items():
@@ -236,6 +237,8 @@ def validate_runs(
                     error=FitInputError,
                 )
         _check_weights(table, columns["weights"], W)
+    if callable(n_params):
+        n_params = n_params(0 if W is None else int((W > 0).any(axis=0).sum()))
     n = len(table.frame)
     if n == 0:
         raise validation_error(

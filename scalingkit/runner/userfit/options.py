@@ -41,18 +41,18 @@ __all__ = [
 ]
 
 #: Roles a CSV column can play (``--columns role=name``): N, D (or the compute C), the loss,
-#: an isoFLOP budget label, and the two losses of a loss-to-loss fit.
-COLUMN_ROLES = ("params", "tokens", "flops", "loss", "budget", "x", "y")
+#: an isoFLOP budget label, the two losses of a loss-to-loss fit, and the domain weights of a
+#: mixture fit (``weights=PREFIX*``: every column matching the pattern).
+COLUMN_ROLES = ("params", "tokens", "flops", "loss", "budget", "x", "y", "weights")
 #: Column names used for roles the user does not map.
 DEFAULT_COLUMNS = {"params": "params", "tokens": "tokens", "loss": "loss"}
 #: Laws of N and D alone with a closed-form compute-optimal allocation (``--method surface``).
 SURFACE_LAWS = ("chinchilla", "kaplan")
 #: The data-mixture laws of Shukor et al. 2025 (loss of N, D and the domain weights h).
 MIXTURE_LAWS = ("mixture_additive", "mixture_joint")
-#: Every law ``scalingkit fit`` offers (names are case-insensitive, ``-`` and ``_`` alike). The
-#: mixture laws are not offered yet (:data:`MIXTURE_LAWS` and the ``weights`` validation in
-#: :mod:`.inputs` are the groundwork).
-USER_LAWS = (*SURFACE_LAWS, "shifted_power")
+#: Every law ``scalingkit fit`` offers (names are case-insensitive, ``-`` and ``_`` alike); the
+#: mixture laws need ``--columns weights=PREFIX*`` (:mod:`.mixture`).
+USER_LAWS = (*SURFACE_LAWS, "shifted_power", *MIXTURE_LAWS)
 #: ``--method``: the parametric surface fit, or Hoffmann et al.'s Approach 2.
 METHODS = ("surface", "isoflop")
 #: Columns whose units ``--scale`` declares.

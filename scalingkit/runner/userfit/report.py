@@ -47,6 +47,10 @@ CAPTIONS = {
     "its minimum (cross; circled in red when it lies at the edge of the sampled sizes). Middle "
     "and right: the minima N_opt and D_opt against the budget's compute, with 95% bootstrap "
     "intervals, and the fitted power laws N_opt ∝ C^a, D_opt ∝ C^b with their 95% bands.",
+    "mixture": "Left: the fitted law's predicted loss against the observed loss of every run "
+    "(red circles: the held-out runs, as predicted by the fit to all runs; the hold-out MRE is "
+    "that of the refit without them). Right: h*, the domain weights minimising the fitted loss "
+    "on the simplex, at each (N, D) it was computed at, with 95% bootstrap intervals.",
     "shifted": "Left: the paired losses y against x with the fitted shifted power law "
     "y = K (x − E_x)^κ + E_y (dashed: the irreducible losses). Right: the same on "
     "log(x − E_x), log(y − E_y) axes, where the law is the straight line.",

@@ -15,14 +15,14 @@ from ..._io import to_jsonable
 from ..._version import __version__
 from ...fit import FitResult, percentile_interval
 from ..formatting import fmt
-from .common import LEVEL, UserResultMixin, ascii_text, exponent_table, objective_words
+from .common import LEVEL, EngineResultMixin, UserResultMixin, ascii_text, exponent_table
 from .options import parse_budgets
 
 __all__ = ["LEVEL", "UserFitResult"]
 
 
 @dataclass(repr=False, eq=False)
-class UserFitResult(UserResultMixin, FitResult):
+class UserFitResult(EngineResultMixin, UserResultMixin, FitResult):
     """A :class:`~scalingkit.fit.FitResult` of a user's runs, with its data and allocation.
 
     Extra attributes
@@ -56,35 +56,14 @@ class UserFitResult(UserResultMixin, FitResult):
         Law -> its own :class:`UserFitResult` (the others of the comparison).
     """
 
-    preset: str = "chinchilla"
-    formula: str = ""
-    citation: str = ""
-    source: str = ""
-    source_sha256: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
-    runs: pd.DataFrame | None = field(default=None, repr=False)
+    preset: str = "chinchilla"  # the other fields of EngineResultMixin: as documented above
     budgets: np.ndarray | None = field(default=None, repr=False)
-    seed: int = 0
-    scale: dict[str, float] = field(default_factory=dict)
-    n_dropped: int = 0
-    bounds: list[tuple[float | None, float | None]] | None = None
-    holdout: dict[str, Any] | None = field(default=None, repr=False)
     comparison: pd.DataFrame | None = field(default=None, repr=False)
     compared: dict[str, UserFitResult] = field(default_factory=dict, repr=False)
 
     fit_method = "surface"
 
     # ---- derived tables ------------------------------------------------------------------
-    @property
-    def objective_description(self) -> str:
-        """The objective in words (:func:`~.common.objective_words`)."""
-        return objective_words(self.residual, self.loss, self.reduction, self.huber_delta)
-
-    @property
-    def n_bootstrap(self) -> int:
-        """Bootstrap refits made (0: none)."""
-        return 0 if self.bootstrap is None else len(self.bootstrap.converged)
-
     def exponents(self, level: float = LEVEL) -> pd.DataFrame:
         """``a = β/(α+β)`` and ``b = α/(α+β)`` (the law's :meth:`exponents`) with bootstrap SEs
         and percentile intervals (:func:`~.common.exponent_table`)."""
@@ -165,16 +144,7 @@ class UserFitResult(UserResultMixin, FitResult):
         alloc = self.allocation()
         d.update(
             {
-                "law": self.preset,
-                "fit_method": self.fit_method,
-                "formula": self.formula,
-                "citation": self.citation,
-                "ok": self.ok,
-                "objective_description": self.objective_description,
-                "source": self.source,
-                "source_sha256": self.source_sha256,
-                "columns": dict(self.columns),
-                "scale": dict(self.scale),
+                **self.summary_fields(),
                 "n_dropped_highest_loss": self.n_dropped,
                 "bounds": self.bounds,
                 "seed": self.seed,
