@@ -121,6 +121,7 @@ def test_draws_at_once_equal_draws_one_at_a_time_and_are_deterministic() -> None
     draws = th + rng.normal(0, 0.05, (6, th.size))
     starts = simplex_starts(3, 3, seed=2)
     h, loss, n_it, status = optimal_weights([law], [draws], 1e9, 2e10, starts=starts)
+    assert all(x is FitStatus.CONVERGED for x in status)
     again = optimal_weights([law], [draws], 1e9, 2e10, starts=starts)
     np.testing.assert_array_equal(h, again[0])
     for b in range(6):
