@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_checks import assert_input_error
 from scipy.optimize import least_squares
 
 import scalingkit
@@ -481,11 +482,7 @@ def test_bad_inputs_of_issue_16(case: str, tmp_path: Path, capsys) -> None:
     except SystemExit as e:  # argparse choices
         code = e.code
     err = capsys.readouterr().err
-    assert code == 2, err
-    assert expected in err, err
-    if "invalid choice" not in expected:
-        assert err.startswith("scalingkit: error: ") and err.count("\n") == 1, err
-    assert not out.exists()
+    assert_input_error(code, err, expected, out, one_line="invalid choice" not in expected)
 
 
 def test_semicolon_files_are_sniffed_and_law_names_case_insensitive(tmp_path: Path) -> None:

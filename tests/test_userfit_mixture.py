@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_checks import assert_input_error
 from scipy.optimize import minimize
 
 from scalingkit import fit
@@ -210,8 +211,4 @@ def test_bad_inputs(case: str, tmp_path: Path, capsys) -> None:
     out = tmp_path / "o"
     argv = ["fit", str(path), "--law", "mixture-additive", "--columns", BASE, *args]
     code = cli_main([*argv, "--bootstrap", "0", "--start-grid", "quick", "--out", str(out)])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert expected in err, err
-    assert err.startswith("scalingkit: error: ") and err.count("\n") == 1, err
-    assert not out.exists()
+    assert_input_error(code, capsys.readouterr().err, expected, out)
