@@ -21,6 +21,9 @@ Methods and laws:
 - ``--method isoflop``: Hoffmann et al.'s Approach 2 (:mod:`.isoflop`).
 - ``--law shifted-power`` with ``columns="x=L1,y=L2"``: the loss-to-loss law of Brandfonbrener
   et al. 2024 (:mod:`.shifted`).
+- ``--law mixture-additive`` or ``mixture-joint`` with ``columns="weights=h_*"``: the
+  data-mixture laws of Shukor et al. 2025 with the held-out MRE and h* on the simplex
+  (:mod:`.mixture`).
 
 Every result reports the exponents ``a = β/(α+β)``, ``b = α/(α+β)`` (where the law has them)
 with bootstrap intervals, and its diagnostics (:mod:`scalingkit.fit.diagnostics`; exit status
@@ -144,16 +147,16 @@ def fit_law(
     data : DataFrame or path
         One row per training run (a CSV's delimiter is sniffed: ``,`` ``;`` tab ``|``).
     law : str or list of str
-        ``chinchilla`` (default), ``kaplan`` or ``shifted-power`` (case-insensitive); a
-        comma-separated list (or list) of laws of N and D, e.g. ``"chinchilla,kaplan"``, fits
-        each and compares them.
+        ``chinchilla`` (default), ``kaplan``, ``shifted-power``, ``mixture-additive`` or
+        ``mixture-joint`` (case-insensitive); a comma-separated list (or list) of laws of N and
+        D, e.g. ``"chinchilla,kaplan"``, fits each and compares them.
     method : {"surface", "isoflop"}
         The parametric fit of ``law``, or Approach 2 (``law`` is then ignored).
     columns : str or mapping, optional
         Role -> column, e.g. ``"params=N,tokens=D,loss=L"``; unmapped roles use the names
         ``params``, ``tokens``, ``loss``. ``flops=C`` derives ``D = C / (6N)`` when no tokens
         column is mapped; ``budget=`` labels isoFLOP budgets; ``x=``, ``y=`` the two losses of
-        ``shifted-power``.
+        ``shifted-power``; ``weights=h_*`` the domain weight columns of a mixture law.
     scale : str or mapping, optional
         Units of the columns, ``"params=1e6,tokens=1e9"`` (N in millions, D in billions);
         everything is converted to raw counts.
@@ -175,7 +178,8 @@ def fit_law(
         Box constraints of a surface fit (:func:`~.options.parse_bounds`).
     holdout : "largest" or "largest:K", optional
         Refit without the top compute budget (or the K largest-compute runs) and report the
-        relative error of the predicted loss on them (:mod:`.holdout`).
+        relative error of the predicted loss on them (:mod:`.holdout`); a mixture fit always
+        does (default: the top compute budget).
     drop_highest : int
         Drop the K highest-loss runs first (Besiroglu et al. drop 5 of the 245 Chinchilla
         runs).
@@ -187,7 +191,7 @@ def fit_law(
 
     Returns
     -------
-    UserFitResult, IsoFlopResult or ShiftedPowerResult
+    UserFitResult, IsoFlopResult, ShiftedPowerResult or MixtureFitResult
         Each has ``table()``, ``to_dict()``, ``to_xarray()``, ``diagnostics``, ``ok`` and
         ``exit_status``.
 
