@@ -156,6 +156,7 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
             "ok": int(self.ok),
             "objective": float(self.objective),
             "objective_description": ascii_text(self.objective_description),
+            "objective_formula": ds.attrs.get("objective_formula", ""),
             "n_bootstrap": self.n_bootstrap,
             "seed": int(self.seed),
             "confidence_level": LEVEL,
