@@ -14,10 +14,18 @@ with each objective (``--residual log|linear`` x ``--loss huber|squared``) from 
 starts (``fit_multistart`` vs one ``scipy.optimize.minimize(L-BFGS-B)`` per start, analytic
 gradient), each contender's best objective printed.
 
+With ``--mixture`` (issue 16) it times the mixture fit of ``scalingkit fit --law
+mixture-additive`` on synthetic runs (3 domains, 3 x 3 sizes x 12 mixtures, 108 runs): the
+preset's 24 starts plus 200 bootstrap refits (``fit_multistart``) against one scipy L-BFGS-B per
+start and per resample (analytic gradient, the same objective and box), and h* for the 200
+bootstrap draws (``fit.simplex.optimal_weights``, all draws at once) against one scipy SLSQP per
+draw; ratios and each contender's result printed.
+
 Usage::
 
     python benchmarks/bench_userfit.py              # 3 repeats, default past commit
     python benchmarks/bench_userfit.py --methods    # issue 16: isoflop and each objective
+    python benchmarks/bench_userfit.py --mixture    # issue 16: the mixture fit and h*
 """
 
 from __future__ import annotations
@@ -181,14 +189,128 @@ def methods(repeats: int) -> int:
     return 0
 
 
+def _mixture_problem():
+    import numpy as np
+
+    from scalingkit import fit
+
+    rng = np.random.default_rng(0)
+    H = np.vstack([np.eye(3) * 0.7 + 0.1, rng.dirichlet(np.ones(3), 9)])
+    rows = np.array([(n, d, *h) for n in (1e8, 3e8, 1e9) for d in (2e9, 6e9, 2e10) for h in H])
+    X = {"params": rows[:, 0], "tokens": rows[:, 1], "weights": rows[:, 2:]}
+    preset = fit.get_preset("mixture_additive")
+    law = preset.make_law(3)
+    truth = law.from_natural(E=1.5, A=400.0, alpha=0.34, B=1200.0, beta=0.3,
+                             C=[2.0, 1.0, 1.5], gamma=[0.5, 0.3, 0.4])  # fmt: skip
+    y = law.predict(truth, X) * np.exp(2e-3 * rng.standard_normal(len(rows)))
+    return preset, law, X, y
+
+
+def _scipy_mixture(preset, law, X, y, starts, n_boot: int) -> tuple[float, float]:
+    """One scipy L-BFGS-B per start, then per bootstrap resample (rows drawn with the legacy
+    RandomState(0), refit from the best start); the best objective and the mean refit's."""
+    import numpy as np
+    from scipy.optimize import minimize
+
+    from scalingkit.fit.objective import BatchedObjective
+
+    opts = preset.fit_options(law)
+    objective = {k: opts[k] for k in ("residual", "loss", "reduction", "huber_delta")}
+    tol = {"maxiter": opts["maxiter"], "gtol": opts["gtol"], "ftol": opts["ftol"]}
+
+    def solve(Xb, yb, x0):
+        obj = BatchedObjective(law, Xb, yb, n_starts=1, **objective)
+        idx = np.zeros(1, dtype=int)
+
+        def fg(t):
+            v, g = obj.value_grad(t[None, :], idx)
+            return float(v[0]), g[0]
+
+        return minimize(fg, x0, jac=True, method="L-BFGS-B", bounds=opts["bounds"], options=tol)
+
+    fits = [solve(X, y, x0) for x0 in starts]
+    best = min(fits, key=lambda r: r.fun)
+    rs = np.random.RandomState(0)
+    refits = []
+    for _ in range(n_boot):
+        i = rs.randint(0, y.size, y.size)
+        refits.append(solve({k: v[i] for k, v in X.items()}, y[i], best.x).fun)
+    return float(best.fun), float(np.mean(refits))
+
+
+def _slsqp_hstar(law, draws, n_p, n_t):
+    import numpy as np
+    from scipy.optimize import minimize
+
+    k = law.k
+    out = []
+    cons = ({"type": "eq", "fun": lambda h: h.sum() - 1.0, "jac": lambda h: np.ones_like(h)},)
+    for th in draws:
+
+        def fun(h, th=th):
+            L, dL = law.loss_grad_h(th, n_p, n_t, np.clip(h, 1e-12, None))
+            return float(L), dL
+
+        r = minimize(fun, np.full(k, 1.0 / k), jac=True, method="SLSQP", bounds=[(0, 1)] * k,
+                     constraints=cons, options={"maxiter": 500, "ftol": 1e-12})  # fmt: skip
+        out.append(r.x)
+    return np.array(out)
+
+
+def mixture(repeats: int) -> int:
+    """The issue-16 mixture benchmark (module docstring)."""
+    import numpy as np
+
+    from scalingkit import fit
+    from scalingkit.fit.simplex import optimal_weights
+
+    preset, law, X, y = _mixture_problem()
+    starts = preset.starts(law, seed=0)
+    print(f"mixture fit (additive law, 108 runs, {len(starts)} starts, 200 bootstraps) vs scipy, "
+          f"load average {_bench.load()}")  # fmt: skip
+    t = _bench.rotated(
+        {
+            "fit_multistart": lambda: fit.fit_multistart(
+                law, X, y, starts, **preset.fit_options(law), n_bootstrap=200, seed=0
+            ),
+            "scipy L-BFGS-B loop": lambda: _scipy_mixture(preset, law, X, y, starts, 200),
+        },
+        repeats,
+    )
+    ours, ref = t["fit_multistart"], t["scipy L-BFGS-B loop"]
+    for v in t.values():
+        print(_bench.line(v, ours))
+    print(f"  objective: ours {ours.result.objective:.6g}, scipy {ref.result[0]:.6g}; mean "
+          f"bootstrap objective ours {np.mean(ours.result.bootstrap.objective):.6g}, scipy "
+          f"{ref.result[1]:.6g}")  # fmt: skip
+    draws = ours.result.bootstrap.samples
+    h = _bench.rotated(
+        {
+            "optimal_weights (all draws)": lambda: optimal_weights([law], [draws], 1e9, 2e10),
+            "scipy SLSQP per draw": lambda: _slsqp_hstar(law, draws, 1e9, 2e10),
+        },
+        repeats,
+    )
+    mine = h["optimal_weights (all draws)"]
+    for v in h.values():
+        print(_bench.line(v, mine))
+    gap = np.abs(mine.result[0] - h["scipy SLSQP per draw"].result).max()
+    print(f"  h* of {len(draws)} draws: largest difference between the two {gap:.2e}")
+    print(f"load average at the end {_bench.load()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--baseline", default=BASELINE["commit"])
     p.add_argument("--methods", action="store_true", help="issue 16: isoflop and each objective")
+    p.add_argument("--mixture", action="store_true", help="issue 16: the mixture fit and h*")
     args = p.parse_args(argv)
     if args.methods:
         return methods(args.repeats)
+    if args.mixture:
+        return mixture(args.repeats)
     from scalingkit.data import load_chinchilla
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-userfit-"))

@@ -124,17 +124,17 @@ class SimpleMixtureLaw(_ColumnLaw):
         cols += [p[..., 1] * t["gamma"] * t["r"][..., j] for j in range(self.k)]
         return cols
 
-    def _grad_h(self, th, Z):
-        C = np.exp(th[6 : 6 + self.k])
-        s = Z["h"] @ C
-        g = th[5]
+    def _grad_h(self, th, log_n, log_d, h):
+        C = np.exp(th[..., 6 : 6 + self.k])
+        s = (h * C).sum(-1)
+        g = th[..., 5]
         L = (
-            np.exp(th[0])
+            np.exp(th[..., 0])
             + s**g
-            + np.exp(th[1] - th[2] * Z["log_d"])
-            + np.exp(th[3] - th[4] * Z["log_n"])
+            + np.exp(th[..., 1] - th[..., 2] * log_d)
+            + np.exp(th[..., 3] - th[..., 4] * log_n)
         )
-        return L, (g * s ** (g - 1.0))[:, None] * C[None, :]
+        return L, (g * s ** (g - 1.0))[..., None] * C
 
     def natural(self, theta: Any) -> dict[str, np.ndarray]:
         """``E, A, alpha, B, beta, gamma, C_<d>``; ``A`` multiplies ``D^-α``, ``B`` ``N^-β``
@@ -268,25 +268,26 @@ class FullMixtureLaw(_ColumnLaw):
             axis=1,
         )
 
-    def _grad_h(self, th, Z):
-        u, v, ca, cb, c, g = (b[0] for b in self._blocks(th[None, :]))
-        h = np.maximum(Z["h"], 1e-12)
-        sa, sb = h @ np.exp(u), h @ np.exp(v)
-        s_al, s_be = h @ np.exp(ca), h @ np.exp(cb)
-        al, be = s_al ** th[3], s_be ** th[4]
-        s = (np.exp(c)[None, :] * h ** g[None, :]).sum(1)
-        tn = sa ** th[1] * np.exp(-al * Z["log_n"])
-        td = sb ** th[2] * np.exp(-be * Z["log_d"])
-        L = np.exp(th[0]) + tn + td + 1.0 / s
-        dS = np.exp(c)[None, :] * g[None, :] * h ** (g[None, :] - 1.0)
-        dal = th[3] * s_al ** (th[3] - 1.0)
-        dbe = th[4] * s_be ** (th[4] - 1.0)
+    def _grad_h(self, th, log_n, log_d, h):
+        k = self.k
+        u, v, ca, cb, c, g = (th[..., 5 + i * k : 5 + (i + 1) * k] for i in range(6))
+        h = np.maximum(h, 1e-12)
+        sa, sb = (h * np.exp(u)).sum(-1), (h * np.exp(v)).sum(-1)
+        s_al, s_be = (h * np.exp(ca)).sum(-1), (h * np.exp(cb)).sum(-1)
+        al, be = s_al ** th[..., 3], s_be ** th[..., 4]
+        s = (np.exp(c) * h**g).sum(-1)
+        tn = sa ** th[..., 1] * np.exp(-al * log_n)
+        td = sb ** th[..., 2] * np.exp(-be * log_d)
+        L = np.exp(th[..., 0]) + tn + td + 1.0 / s
+        dS = np.exp(c) * g * h ** (g - 1.0)
+        dal = th[..., 3] * s_al ** (th[..., 3] - 1.0)
+        dbe = th[..., 4] * s_be ** (th[..., 4] - 1.0)
         dL = (
-            (tn * th[1] / sa)[:, None] * np.exp(u)[None, :]
-            - (tn * Z["log_n"] * dal)[:, None] * np.exp(ca)[None, :]
-            + (td * th[2] / sb)[:, None] * np.exp(v)[None, :]
-            - (td * Z["log_d"] * dbe)[:, None] * np.exp(cb)[None, :]
-            - dS / (s * s)[:, None]
+            (tn * th[..., 1] / sa)[..., None] * np.exp(u)
+            - (tn * log_n * dal)[..., None] * np.exp(ca)
+            + (td * th[..., 2] / sb)[..., None] * np.exp(v)
+            - (td * log_d * dbe)[..., None] * np.exp(cb)
+            - dS / (s * s)[..., None]
         )
         return L, dL
 

@@ -83,7 +83,15 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
         return runs
 
     def table(self) -> str:
-        from .text import diagnostics_block, holdout_lines, objective_lines, parameter_lines
+        """The text ``scalingkit fit`` prints: the fit, its objective, parameters with
+        intervals, the hold-out MRE, h* per (N, D) with intervals, the diagnostics."""
+        from .text import (
+            diagnostics_block,
+            holdout_lines,
+            interval,
+            objective_lines,
+            parameter_lines,
+        )
 
         lines = [
             f"{self.preset}: {self.formula}, fitted to {len(self.runs)} runs from {self.source} "
@@ -104,8 +112,9 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
             lines.append(
                 f"h* (loss-minimising weights) at N = {p['params']:.3g}, D = {p['tokens']:.3g} "
                 f"(mirror descent {p['status']}, {int(p['n_iter'])} steps): predicted loss "
-                f"{p['loss_at_hstar']:.4f} vs {p['predicted_at_best']:.4f} at the best observed "
-                f"mixture (observed {p['best_observed']:.4f})"
+                f"{p['loss_at_hstar']:.4f} {interval(p['loss_at_hstar_low'], p['loss_at_hstar_high'])}"
+                f" vs {p['predicted_at_best']:.4f} at the best observed mixture (run "
+                f"{int(p['best_run']) + 1}, observed {p['best_observed']:.4f})"
             )
             sub = self.hstar[self.hstar["point"] == p["point"]].set_index("domain")
             lines += [
@@ -115,6 +124,10 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary: the fit (``params``, ``se``, ``ci``, ``objective_formula``, ...),
+        ``parameters`` with intervals, ``holdout`` (``mre`` and per run), ``h_star`` (per
+        (N, D): the predicted loss there, the best observed mixture, and ``h`` per domain with
+        ``ci_low``, ``ci_high``), ``diagnostics``."""
         d = super().to_dict()
         points = [] if self.hstar_points is None else self.hstar_points.to_dict(orient="records")
         for p in points:
@@ -138,6 +151,9 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
         return to_jsonable(d, where="MixtureFitResult")  # raises on anything not JSON-able
 
     def to_xarray(self):
+        """``xarray.Dataset``: the fit along ``parameter`` (bootstrap draws along
+        ``bootstrap``), h* along ``(point, domain)``, the runs with predictions along ``run``,
+        settings and provenance as (ASCII) attributes."""
         import xarray as xr
 
         ds = super().to_xarray()
@@ -166,11 +182,14 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
         return ds
 
     def figures(self) -> dict[str, Any]:
+        """The report's figure (:func:`~.figures.plot_mixture`)."""
         from .figures import plot_mixture
 
         return {"mixture": plot_mixture(self.predictions(), self.hstar)}
 
     def page_context(self, ctx: dict[str, Any]) -> dict[str, Any]:
+        """The ``fit.html.j2`` variables (:func:`~.sections.page_context` gives the shared
+        ones)."""
         from ...fit import objective_formula
         from .sections import data_table, section
 
