@@ -147,9 +147,7 @@ def test_additive_law_recovers_known_parameters():
     gam = np.array([0.4, 0.6, 0.5, 0.8])
     true = law.from_natural(E=1.6, A=250.0, alpha=0.32, B=800.0, beta=0.3, C=C, gamma=gam)
     X, y = _noisy_runs(law, true, seed=4)
-    res = fit.fit_multistart(
-        law, X, y, fit.random_starts(law, 24, seed=5), huber_delta=1e-3, bounds=law.bounds()
-    )
+    res = fit.fit_multistart(law, X, y, fit.random_starts(law, 24, seed=5), bounds=law.bounds())
     assert res.converged
     nat = law.natural(true)
     for key in ("E", "alpha", "beta", "gamma_d0", "gamma_d1", "gamma_d2", "gamma_d3"):

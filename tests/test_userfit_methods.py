@@ -205,7 +205,8 @@ def test_each_objective_matches_an_independent_scipy_fit(residual, loss, delta) 
     res = uf.fit_law(
         runs, residual=residual, loss=loss, huber_delta=delta, start_grid="quick", n_bootstrap=0
     )
-    assert res.converged and (res.residual, res.loss) == (residual, loss)
+    spec = scalingkit.fit.ObjectiveSpec(residual, loss, delta, "sum")
+    assert res.converged and res.objective_spec == spec
     theta = _scipy_fit(runs, residual, loss, delta)
     X = {"params": runs.params.to_numpy(), "tokens": runs.tokens.to_numpy()}
     ours, theirs = scalingkit.fit.objective(
@@ -213,24 +214,20 @@ def test_each_objective_matches_an_independent_scipy_fit(residual, loss, delta) 
         np.stack([res.theta, theta]),
         X,
         runs.loss.to_numpy(),
-        huber_delta=delta,
-        reduction="sum",
-        residual=residual,
-        loss=loss,
+        spec,
     )
     assert ours <= theirs * (1 + 1e-7)  # ours is at least as good
     np.testing.assert_allclose(res.theta, theta, rtol=2e-3, atol=2e-3)
     d = res.to_dict()
     assert d["residual"] == residual and d["loss"] == loss
-    words = uf.common.objective_words(residual, loss, "sum", delta)
-    assert words in res.table() and res.objective_formula in res.table()
+    assert spec.words() in res.table() and spec.formula() in res.table()
 
 
 def test_mean_reduction_has_the_same_optimum_as_the_sum() -> None:
     runs = coverage.synthetic_runs(TRUTH, noise_sd=0.005, seed=3)
     s = uf.fit_law(runs, grid=GRID, n_bootstrap=0, reduction="sum")
     m = uf.fit_law(runs, grid=GRID, n_bootstrap=0, reduction="mean")
-    assert m.reduction == "mean"
+    assert m.objective_spec.reduction == "mean"
     np.testing.assert_allclose(m.theta, s.theta, rtol=1e-3, atol=1e-4)
 
 
@@ -244,7 +241,9 @@ def test_minimize_agrees_on_the_squared_log_objective() -> None:
     y = runs.loss.to_numpy()
 
     def f(t):
-        return float(scalingkit.fit.objective(res.law, t, X, y, loss="squared"))
+        return float(
+            scalingkit.fit.objective(res.law, t, X, y, scalingkit.fit.ObjectiveSpec(loss="squared"))
+        )
 
     out = minimize(
         f,

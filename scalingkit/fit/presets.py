@@ -29,7 +29,7 @@ from ..laws import (
     ScalingLaw,
     TranslatedKaplanLaw,
 )
-from .objective import check_objective_options, objective_formula
+from .objective import ObjectiveSpec
 from .optimizer import METHODS
 from .starts import grid_starts, random_starts
 
@@ -62,8 +62,9 @@ class LawPreset:
         tie-breaking between equal optima depends on it. Default ``param_names``.
     n_random_starts, quick_random_starts : int, optional
         Without a grid: the number of uniform random starts in ``law.start_box()``.
-    reduction, huber_delta, residual, loss : objective
-        See :class:`~scalingkit.fit.objective.BatchedObjective`.
+    objective : ObjectiveSpec
+        Residual, per-point loss, Huber δ and reduction
+        (:class:`~scalingkit.fit.objective.ObjectiveSpec`).
     method : {"L-BFGS-B", "BFGS"}
     gtol, ftol, maxiter : optional
         Stopping tolerances and iteration cap (None: :func:`~scalingkit.fit.default_tolerances`
@@ -85,10 +86,7 @@ class LawPreset:
     grid_order: tuple[str, ...] | None = None
     n_random_starts: int | None = None
     quick_random_starts: int | None = None
-    reduction: str = "sum"
-    huber_delta: float = 1e-3
-    residual: str = "log"
-    loss: str = "huber"
+    objective: ObjectiveSpec = field(default_factory=ObjectiveSpec)
     method: str = "L-BFGS-B"
     gtol: float | None = None
     ftol: float | None = None
@@ -98,7 +96,8 @@ class LawPreset:
     notes: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
-        check_objective_options(self.residual, self.loss, self.reduction, self.huber_delta)
+        if not isinstance(self.objective, ObjectiveSpec):
+            raise TypeError(f"preset {self.name}: objective must be an ObjectiveSpec")
         if self.method not in METHODS or self.bootstrap_method not in METHODS:
             raise ValueError(f"preset {self.name}: method must be one of {METHODS}")
         if (self.paper_grid is None) == (self.n_random_starts is None):
@@ -157,20 +156,11 @@ class LawPreset:
         t = {"gtol": self.gtol, "ftol": self.ftol, "maxiter": self.maxiter}
         return {k: v for k, v in t.items() if v is not None}
 
-    def objective_options(self) -> dict[str, Any]:
-        """``huber_delta``, ``reduction``, ``residual``, ``loss``."""
-        return {
-            "huber_delta": self.huber_delta,
-            "reduction": self.reduction,
-            "residual": self.residual,
-            "loss": self.loss,
-        }
-
     def fit_options(self, law: ScalingLaw | None = None) -> dict[str, Any]:
         """Keyword arguments of :func:`~scalingkit.fit.fit_multistart` for this protocol
         (``bounds`` from ``law.bounds()`` when the preset uses them)."""
         out = {
-            **self.objective_options(),
+            "objective": self.objective,
             "method": self.method,
             "bootstrap_method": self.bootstrap_method,
             **self.tolerances,
@@ -179,11 +169,6 @@ class LawPreset:
             law = self.make_law() if law is None else law
             out["bounds"] = law.bounds()
         return out
-
-    @property
-    def objective_formula(self) -> str:
-        """The objective in one line (:func:`~scalingkit.fit.objective.objective_formula`)."""
-        return objective_formula(self.residual, self.loss, self.reduction, self.huber_delta)
 
 
 def _check_mode(mode: str) -> None:
@@ -219,9 +204,7 @@ _MIXTURE_ADDITIVE = LawPreset(
     formula="L(N, D, h) = E + A/N^α + B/D^β + 1/Σ_j C_j h_j^γ_j",
     citation="Shukor et al. 2025 (arXiv:2507.09404), eq. 2",
     n_random_starts=16,
-    reduction="sum",
-    huber_delta=1e-3,
-    method="L-BFGS-B",
+    objective=ObjectiveSpec(huber_delta=1e-3, reduction="sum"),
     maxiter=1000,
     use_law_bounds=True,
     bootstrap_method="L-BFGS-B",
@@ -240,9 +223,7 @@ PRESETS: dict[str, LawPreset] = {
             paper_grid=_CHINCHILLA_GRID,
             quick_grid=_every_other(_CHINCHILLA_GRID),
             grid_order=("alpha", "beta", "e", "a", "b"),
-            reduction="sum",
-            huber_delta=1e-3,
-            method="L-BFGS-B",
+            objective=ObjectiveSpec(huber_delta=1e-3, reduction="sum"),
             bootstrap_method="BFGS",
             notes="4500-start grid in the notebook's loop order product(alpha, beta, e, a, b); "
             "the quick grid (every other value, 243 starts) is scalingkit's",
@@ -260,9 +241,7 @@ PRESETS: dict[str, LawPreset] = {
                 "alpha": (0.4,),
                 "beta": (0.4,),
             },
-            reduction="mean",
-            huber_delta=1e-3,
-            method="L-BFGS-B",
+            objective=ObjectiveSpec(huber_delta=1e-3, reduction="mean"),
             gtol=1e-10,
             ftol=1e-13,
             bootstrap_method="BFGS",
@@ -280,9 +259,7 @@ PRESETS: dict[str, LawPreset] = {
                 "k": (-0.5, 0.0, 0.5),
                 "kappa": (0.8, 1.0, 1.2),
             },
-            reduction="mean",
-            huber_delta=1e-3,
-            method="L-BFGS-B",
+            objective=ObjectiveSpec(huber_delta=1e-3, reduction="mean"),
             gtol=1e-10,
             ftol=1e-13,
             notes="the 36-start grid and the tolerances are the loss-to-loss workbook's; "
@@ -294,8 +271,7 @@ PRESETS: dict[str, LawPreset] = {
             name="shukor2025",
             citation="Shukor et al. 2025 (arXiv:2507.09404), eq. 2 and objective eq. 2.6: "
             "mean Huber (δ = 1e-3) of L - L̂",
-            reduction="mean",
-            residual="linear",
+            objective=ObjectiveSpec(residual="linear", huber_delta=1e-3, reduction="mean"),
             notes="the paper's objective; its optimizer is basin-hopping (no settings given), "
             "here multi-start L-BFGS-B from 16 random starts within law.bounds()",
         ),
@@ -305,9 +281,7 @@ PRESETS: dict[str, LawPreset] = {
             formula="L(h) = c + k exp(Σ_j t_j h_j)",
             citation="Ye et al. 2024 (arXiv:2403.16952), eq. 1",
             n_random_starts=4,
-            reduction="sum",
-            huber_delta=1e-3,
-            method="L-BFGS-B",
+            objective=ObjectiveSpec(huber_delta=1e-3, reduction="sum"),
             notes="objective and starts are the data-mixtures workbook's baseline protocol",
         ),
     )

@@ -25,7 +25,6 @@ __all__ = [
     "UserResultMixin",
     "ascii_text",
     "exponent_table",
-    "objective_words",
     "unit_diagnostics",
 ]
 
@@ -33,15 +32,6 @@ __all__ = [
 LEVEL = 0.95
 #: N or D below this everywhere looks pre-normalised (e.g. N in millions).
 UNIT_THRESHOLD = 1e4
-
-
-def objective_words(residual: str, loss: str, reduction: str, huber_delta: float) -> str:
-    """The objective in plain words, e.g. ``"the sum over runs of the Huber loss (δ = 0.001)
-    of the log residual log L − log L̂"``."""
-    what = "sum" if reduction == "sum" else "mean"
-    kind = f"the Huber loss (δ = {huber_delta:g})" if loss == "huber" else "half the square"
-    res = "log residual log L − log L̂" if residual == "log" else "residual L − L̂ (linear)"
-    return f"the {what} over runs of {kind} of the {res}"
 
 
 def exponent_table(

@@ -15,7 +15,7 @@ from ..._io import to_jsonable
 from ..._version import __version__
 from ...fit import FitResult, percentile_interval
 from ..formatting import fmt
-from .common import LEVEL, UserResultMixin, ascii_text, exponent_table, objective_words
+from .common import LEVEL, UserResultMixin, ascii_text, exponent_table
 from .options import parse_budgets
 
 __all__ = ["LEVEL", "UserFitResult"]
@@ -77,8 +77,8 @@ class UserFitResult(UserResultMixin, FitResult):
     # ---- derived tables ------------------------------------------------------------------
     @property
     def objective_description(self) -> str:
-        """The objective in words (:func:`~.common.objective_words`)."""
-        return objective_words(self.residual, self.loss, self.reduction, self.huber_delta)
+        """The objective in words (:meth:`~scalingkit.fit.ObjectiveSpec.words`)."""
+        return self.objective_spec.words()
 
     @property
     def n_bootstrap(self) -> int:
@@ -178,7 +178,7 @@ class UserFitResult(UserResultMixin, FitResult):
                 "n_dropped_highest_loss": self.n_dropped,
                 "bounds": self.bounds,
                 "seed": self.seed,
-                "huber_delta": self.huber_delta,
+                "huber_delta": self.objective_spec.huber_delta,
                 "confidence_level": LEVEL,
                 "data": {
                     "n_runs": len(self.runs),
@@ -245,14 +245,11 @@ class UserFitResult(UserResultMixin, FitResult):
             "objective": float(self.objective),
             "objective_formula": ds.attrs.get("objective_formula", ""),
             "objective_description": ascii_text(self.objective_description),
-            "residual": self.residual,
-            "loss": self.loss,
+            **self.objective_spec.to_dict(),
             "message": self.message,
             "n_starts": int(self.n_starts),
             "n_converged": int(self.n_converged),
             "n_runs": len(self.runs),
-            "huber_delta": float(self.huber_delta),
-            "reduction": self.reduction,
             "optimizer": self.method,
             "seed": int(self.seed),
             "n_bootstrap": self.n_bootstrap,
