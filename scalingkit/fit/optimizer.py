@@ -147,11 +147,9 @@ def minimize_multistart(
 
     Parameters
     ----------
-    law : ScalingLaw
-    X : mapping
-        Inputs of the law (name -> array of length n).
-    y : array_like (n,)
-        Observed losses (> 0 for log residuals).
+    law, X, y
+        The law, its inputs and the observed losses, as for
+        :class:`~scalingkit.fit.objective.BatchedObjective`.
     starts : array_like (S, P) or (P,)
         Initial values in the law's fitted parametrisation. A single start is broadcast to all
         rows of a 2-D ``weights``.

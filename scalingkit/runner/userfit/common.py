@@ -11,6 +11,7 @@ and say so. Input errors exit 2 before anything is written.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -116,11 +117,33 @@ def ascii_text(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii")
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class UserResultMixin:
-    """Exit status, diagnostics text and provenance of a user fit (needs ``converged``,
-    ``diagnostics``, ``columns``, ``source`` and ``source_sha256``)."""
+    """Provenance, exit status and diagnostics text of a user fit (the result class adds
+    ``converged`` and ``diagnostics``).
 
-    diagnostics: list[Diagnostic]
+    Attributes
+    ----------
+    source : str
+        CSV path as given, or ``"DataFrame"``.
+    source_sha256 : str or None
+        sha256 of the CSV file.
+    columns : dict
+        Role -> column name used.
+    scale : dict
+        ``--scale`` factors applied to the columns.
+    n_dropped : int
+        Highest-loss runs dropped before fitting (``drop_highest_loss``).
+    seed : int
+        Bootstrap seed.
+    """
+
+    source: str = ""
+    source_sha256: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    scale: dict[str, float] = field(default_factory=dict)
+    n_dropped: int = 0
+    seed: int = 0
 
     def columns_text(self) -> str:
         """The column mapping as ``params=N,tokens=D,loss=L``."""

@@ -30,22 +30,12 @@ class UserFitResult(UserResultMixin, FitResult):
     preset : str
         Law (``chinchilla`` or ``kaplan``).
     formula, citation : str
-    source : str
-        CSV path as given, or ``"DataFrame"``.
-    source_sha256 : str or None
-        sha256 of the CSV file.
-    columns : dict
-        Role -> column name used.
     runs : pandas.DataFrame
         ``params``, ``tokens``, ``loss``, ``compute`` (= 6ND), in raw units.
     budgets : ndarray
         Compute budgets (FLOP) of :meth:`allocation` by default.
-    seed : int
-        Bootstrap seed.
-    scale : dict
-        ``--scale`` factors applied to the columns.
-    n_dropped : int
-        Highest-loss runs dropped before fitting (``drop_highest_loss``).
+    source, source_sha256, columns, scale, n_dropped, seed
+        The runs' provenance (:class:`~.common.UserResultMixin`).
     bounds : list of (low, high) or None
         The box of the fit (fitted parametrisation).
     holdout : dict or None
@@ -59,14 +49,8 @@ class UserFitResult(UserResultMixin, FitResult):
     preset: str = "chinchilla"
     formula: str = ""
     citation: str = ""
-    source: str = ""
-    source_sha256: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
     runs: pd.DataFrame | None = field(default=None, repr=False)
     budgets: np.ndarray | None = field(default=None, repr=False)
-    seed: int = 0
-    scale: dict[str, float] = field(default_factory=dict)
-    n_dropped: int = 0
     bounds: list[tuple[float | None, float | None]] | None = None
     holdout: dict[str, Any] | None = field(default=None, repr=False)
     comparison: pd.DataFrame | None = field(default=None, repr=False)
