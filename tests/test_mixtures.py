@@ -8,6 +8,7 @@ import pytest
 
 from scalingkit import data, fit
 from scalingkit.laws import AdditiveMixtureLaw, DataMixingLaw, JointMixtureLaw
+from scalingkit.laws.mixture_extra import FullMixtureLaw, SimpleMixtureLaw
 from scalingkit.workbooks import data_mixtures as mx
 
 K = 4
@@ -32,6 +33,34 @@ def _fd_jacobian(law, theta, X, eps=1e-6):
         tm[:, p] -= eps
         J[:, :, p] = (law.log_predict(tp, X) - law.log_predict(tm, X)) / (2 * eps)
     return J
+
+
+def test_fitted_parameter_names_follow_theta_order():
+    """Scalars first, then each per-domain block in ``theta`` order (the parameter vectors,
+    bounds and saved fits of every mixture law rely on this order)."""
+
+    def blocks(*prefixes: str) -> tuple[str, ...]:
+        return tuple(f"{p}_{d}" for p in prefixes for d in ("web", "code"))
+
+    expected = {
+        AdditiveMixtureLaw: ("e", "a", "alpha", "b", "beta", *blocks("c", "gamma")),
+        JointMixtureLaw: ("e", "alpha", "beta", "p_A", "p_B", *blocks("u", "v", "c", "gamma")),
+        SimpleMixtureLaw: ("e", "a", "alpha", "b", "beta", "gamma", *blocks("c")),
+        FullMixtureLaw: (
+            "e",
+            "p_A",
+            "p_B",
+            "g_alpha",
+            "g_beta",
+            *blocks("u", "v", "ca", "cb", "c", "gamma"),
+        ),
+    }
+    for law_cls, names in expected.items():
+        law = law_cls(2, ["web", "code"])
+        assert law.param_names == names, law_cls.__name__
+        assert law.n_params == len(names)
+    assert (FullMixtureLaw(2).n_scale, FullMixtureLaw(2).d_scale) == (1e9, 1e9)
+    assert (AdditiveMixtureLaw(2).n_scale, AdditiveMixtureLaw(2).d_scale) == (1e9, 1e10)
 
 
 # ---- values ---------------------------------------------------------------------------------

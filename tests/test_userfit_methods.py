@@ -31,6 +31,19 @@ def _codes(res) -> set[str]:
     return {d.code for d in res.diagnostics}
 
 
+#: ``--grid`` options of the CLI for :data:`GRID`.
+GRID_OPTIONS = [f"--grid={k}={','.join(map(str, v))}" for k, v in GRID.items()]
+
+
+def _fit_cli(tmp_path: Path, runs: pd.DataFrame | str, *options: str, bootstrap: int = 0) -> int:
+    """``scalingkit fit`` on ``runs`` (a frame, or the CSV text) written to ``tmp_path/runs.csv``,
+    with ``options``, ``--bootstrap`` and ``--out tmp_path/o``; returns the exit code."""
+    path = tmp_path / "runs.csv"
+    path.write_text(runs if isinstance(runs, str) else runs.to_csv(index=False))
+    args = ["fit", str(path), *options, "--bootstrap", str(bootstrap), "--out", str(tmp_path / "o")]
+    return cli_main(args)
+
+
 BUDGETS = np.geomspace(1e18, 1e21, 7)
 
 
@@ -128,23 +141,7 @@ def test_isoflop_one_model_size_per_budget_is_not_identifiable(tmp_path: Path, c
     res = uf.fit_law(one, method="isoflop", columns="budget=budget", n_bootstrap=0)
     assert "not_identifiable" in _codes(res) and res.exit_status == 1
     assert "single model size" in " ".join(d.message for d in res.diagnostics)
-    path = tmp_path / "one.csv"
-    one.to_csv(path, index=False)
-    code = cli_main(
-        [
-            "fit",
-            str(path),
-            "--method",
-            "isoflop",
-            "--columns",
-            "budget=budget",
-            "--bootstrap",
-            "0",
-            "--out",
-            str(tmp_path / "o"),
-        ]
-    )
-    assert code == 1
+    assert _fit_cli(tmp_path, one, "--method", "isoflop", "--columns", "budget=budget") == 1
     assert "NOT a valid estimate" in capsys.readouterr().err
     assert (tmp_path / "o" / "report.html").exists()
 
@@ -300,11 +297,7 @@ def test_single_ray_design_is_not_identifiable(tmp_path: Path, capsys) -> None:
     res = uf.fit_law(runs, grid=GRID, n_bootstrap=0)
     assert "single_ray" in _codes(res) and res.exit_status == 1
     assert "D ∝ N^1.00" in next(d.message for d in res.diagnostics if d.code == "single_ray")
-    path = tmp_path / "ray.csv"
-    runs.to_csv(path, index=False)
-    args = ["fit", str(path), "--bootstrap", "0", "--out", str(tmp_path / "o")]
-    args += [f"--grid={k}={','.join(map(str, v))}" for k, v in GRID.items()]
-    assert cli_main(args) == 1
+    assert _fit_cli(tmp_path, runs, *GRID_OPTIONS) == 1
     io_ = capsys.readouterr()
     assert "single_ray" in io_.err and "ERROR: the runs lie on a single ray" in io_.out
     saved = json.loads((tmp_path / "o" / "fit.json").read_text())
@@ -395,10 +388,8 @@ def test_exponents_a_b_with_intervals_everywhere(tmp_path: Path) -> None:
 
 
 def test_bootstrap_0_works_and_says_so(tmp_path: Path, capsys) -> None:
-    path = tmp_path / "runs.csv"
-    coverage.synthetic_runs(TRUTH, noise_sd=0.005, seed=1).to_csv(path, index=False)
-    args = ["fit", str(path), "--bootstrap", "0", "--out", str(tmp_path / "o")]
-    assert cli_main(args + [f"--grid={k}={','.join(map(str, v))}" for k, v in GRID.items()]) == 0
+    runs = coverage.synthetic_runs(TRUTH, noise_sd=0.005, seed=1)
+    assert _fit_cli(tmp_path, runs, *GRID_OPTIONS) == 0
     out = capsys.readouterr().out
     assert "nan" not in out.lower() and "95 % bootstrap" not in out
     assert "no bootstrap (--bootstrap 0)" in out
@@ -443,12 +434,6 @@ def test_holdout_and_law_comparison() -> None:
 # Bad inputs of issue 16: one line, exit 2, nothing written
 
 
-def _write(tmp_path: Path, text: str) -> Path:
-    p = tmp_path / "runs.csv"
-    p.write_text(text)
-    return p
-
-
 BAD = {
     "header only": ("params,tokens,loss\n", [], "no runs"),
     "duplicated column": ("params,tokens,loss,loss\n1e8,1e9,3,3\n", [], "'loss'"),
@@ -473,10 +458,8 @@ def test_bad_inputs_of_issue_16(case: str, tmp_path: Path, capsys) -> None:
     text, args, expected = BAD[case]
     if text is None:
         text = coverage.synthetic_runs(TRUTH, noise_sd=0.005, seed=1).to_csv(index=False)
-    path = _write(tmp_path, text)
-    out = tmp_path / "o"
     try:
-        code = cli_main(["fit", str(path), *args, "--bootstrap", "0", "--out", str(out)])
+        code = _fit_cli(tmp_path, text, *args)
     except SystemExit as e:  # argparse choices
         code = e.code
     err = capsys.readouterr().err
@@ -484,7 +467,7 @@ def test_bad_inputs_of_issue_16(case: str, tmp_path: Path, capsys) -> None:
     assert expected in err, err
     if "invalid choice" not in expected:
         assert err.startswith("scalingkit: error: ") and err.count("\n") == 1, err
-    assert not out.exists()
+    assert not (tmp_path / "o").exists()
 
 
 def test_semicolon_files_are_sniffed_and_law_names_case_insensitive(tmp_path: Path) -> None:
@@ -553,25 +536,8 @@ def test_shifted_power_with_given_irreducible_losses_recovers_kappa_and_K(tmp_pa
     p = noisy.parameters()
     assert p.loc["kappa", "ci_low"] < 1.3 < p.loc["kappa", "ci_high"]
     assert noisy.holdout["mre"] < 0.01 and noisy.holdout["n_heldout"] == 8
-    path = tmp_path / "pairs.csv"
-    pairs.to_csv(path, index=False)
-    code = cli_main(
-        [
-            "fit",
-            str(path),
-            "--law",
-            "shifted-power",
-            "--columns",
-            "x=lx,y=ly",
-            "--irreducible",
-            "e_x=2,e_y=1.5",
-            "--bootstrap",
-            "50",
-            "--out",
-            str(tmp_path / "o"),
-        ]
-    )
-    assert code == 0
+    options = ["--law", "shifted-power", "--columns", "x=lx,y=ly", "--irreducible", "e_x=2,e_y=1.5"]
+    assert _fit_cli(tmp_path, pairs, *options, bootstrap=50) == 0
     assert "κ" in capsys.readouterr().out
     saved = json.loads((tmp_path / "o" / "fit.json").read_text())
     assert saved["params"]["kappa"] == pytest.approx(1.3)
