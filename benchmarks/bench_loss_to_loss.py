@@ -91,8 +91,7 @@ def main() -> None:
                 X,
                 y,
                 starts,
-                huber_delta=DELTA,
-                reduction="mean",
+                objective=fit.ObjectiveSpec(huber_delta=DELTA, reduction="mean"),
                 gtol=args.gtol,
                 ftol=args.ftol,
             )

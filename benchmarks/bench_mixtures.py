@@ -38,7 +38,7 @@ from scalingkit import data, fit
 from scalingkit.workbooks import data_mixtures as mx
 from scalingkit.workbooks.data_mixtures.paper_fit import FTOL, GTOL, MAXITER, joint_starts
 
-OPTS = mx.OBJECTIVES["paper"][1]
+SPEC = mx.OBJECTIVES["paper"][1]
 
 
 def problems(n_domains: int, n_starts: int):
@@ -55,13 +55,13 @@ def problems(n_domains: int, n_starts: int):
 
 def ours_fit(law, X, y, starts):
     ms = fit.minimize_multistart(law, X, y, starts, bounds=mx.fit_bounds(law), method="L-BFGS-B",
-                                 gtol=GTOL, ftol=FTOL, maxiter=MAXITER, **OPTS)  # fmt: skip
+                                 gtol=GTOL, ftol=FTOL, maxiter=MAXITER, objective=SPEC)  # fmt: skip
     i = int(np.nanargmin(ms.objective))
     return float(ms.objective[i]), ms.theta[i]
 
 
 def scipy_fit(law, X, y, starts):
-    obj = fit.BatchedObjective(law, X, y, n_starts=1, **OPTS)
+    obj = fit.BatchedObjective(law, X, y, SPEC, n_starts=1)
     idx = np.zeros(1, dtype=int)
 
     def fg(x):
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     law = mx.make_paper_law("additive")
     ratios = []
     for X, y, st, _ in probs:
-        f0 = fit.objective(law, st, X, y, **OPTS)
+        f0 = fit.objective(law, st, X, y, SPEC)
         bh = mx.basinhopping_fit(law, X, y, st[int(np.nanargmin(f0))], niter=args.hops)
         ratios.append(bh["objective"])
     print(f"  basin-hopping ({args.hops} hops, scipy-default L-BFGS-B), additive: best objective "

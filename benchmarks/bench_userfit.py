@@ -113,14 +113,14 @@ def _scipy_isoflop(runs, budgets, n_bootstrap: int, seed: int) -> tuple[float, l
     return point, draws
 
 
-def _scipy_surface(law, X, y, starts, opts) -> float:
+def _scipy_surface(law, X, y, starts, spec) -> float:
     """One scipy L-BFGS-B per start on the same objective (value and analytic gradient)."""
     import numpy as np
     from scipy.optimize import minimize
 
     from scalingkit.fit.objective import BatchedObjective
 
-    obj = BatchedObjective(law, X, y, n_starts=1, **opts)
+    obj = BatchedObjective(law, X, y, spec, n_starts=1)
     idx = np.zeros(1, dtype=int)
 
     def fg(t):
@@ -168,14 +168,14 @@ def methods(repeats: int) -> int:
     for residual in ("log", "linear"):
         for loss in ("huber", "squared"):
             delta = 1e-3 if residual == "log" else 1e-2
-            opts = {"residual": residual, "loss": loss, "reduction": "sum", "huber_delta": delta}
-            kw = {**preset.fit_options(law), **opts}
+            spec = fit.ObjectiveSpec(residual, loss, delta, "sum")
+            kw = {**preset.fit_options(law), "objective": spec}
             t = _bench.rotated(
                 {
                     "ours": lambda kw=kw: fit.fit_multistart(
                         law, X, y, starts, **kw, n_bootstrap=0
                     ),
-                    "scipy": lambda opts=opts: _scipy_surface(law, X, y, starts, opts),
+                    "scipy": lambda spec=spec: _scipy_surface(law, X, y, starts, spec),
                 },
                 repeats,
             )
@@ -215,11 +215,10 @@ def _scipy_mixture(preset, law, X, y, starts, n_boot: int) -> tuple[float, float
     from scalingkit.fit.objective import BatchedObjective
 
     opts = preset.fit_options(law)
-    objective = {k: opts[k] for k in ("residual", "loss", "reduction", "huber_delta")}
     tol = {"maxiter": opts["maxiter"], "gtol": opts["gtol"], "ftol": opts["ftol"]}
 
     def solve(Xb, yb, x0):
-        obj = BatchedObjective(law, Xb, yb, n_starts=1, **objective)
+        obj = BatchedObjective(law, Xb, yb, opts["objective"], n_starts=1)
         idx = np.zeros(1, dtype=int)
 
         def fg(t):

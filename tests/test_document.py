@@ -16,46 +16,45 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from notebook_factory import write_targets
 
 from scalingkit import reporting as report
 from scalingkit.reporting import document, presentation, recording
 from scalingkit.reporting.formatting import fmt
 
-TARGETS = """
-[[target]]
-quantity = "fit.alpha"
-description = "exponent of N"
-paper_value = 0.3478
-source = "Table 1 of arXiv:2404.10102"
-source_kind = "paper_table"
-comparison = "relative"
-tolerance = 0.05
-modes = ["quick", "full"]
-
-[[target]]
-quantity = "fit.beta"
-paper_value = 0.3658
-source = "Table 1"
-source_kind = "paper_table"
-comparison = "relative"
-tolerance = 0.05
-
-[[target]]
-quantity = "test.p_value"
-description = "p-value of the chi-square test, a long description that must not be cut short"
-paper_value = 1e-40
-source = "our derivation"
-source_kind = "derived"
-comparison = "at_most"
-modes = ["quick", "full"]
-"""
+#: The targets of notebook ``demo`` (see :func:`notebook_factory.targets_toml`).
+TARGETS = (
+    {
+        "quantity": "fit.alpha",
+        "description": "exponent of N",
+        "paper_value": 0.3478,
+        "source": "Table 1 of arXiv:2404.10102",
+        "comparison": "relative",
+        "tolerance": 0.05,
+        "modes": ["quick", "full"],
+    },
+    {
+        "quantity": "fit.beta",
+        "paper_value": 0.3658,
+        "comparison": "relative",
+        "tolerance": 0.05,
+    },
+    {
+        "quantity": "test.p_value",
+        "description": "p-value of the chi-square test, a long description that must not be cut short",
+        "paper_value": 1e-40,
+        "source": "our derivation",
+        "source_kind": "derived",
+        "comparison": "at_most",
+        "modes": ["quick", "full"],
+    },
+)
 
 
 @pytest.fixture
 def shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     """A session of notebook ``demo`` with targets; every display bundle is collected."""
-    (tmp_path / "demo").mkdir()
-    (tmp_path / "demo" / "targets.toml").write_text(TARGETS)
+    write_targets(tmp_path, "demo", *TARGETS)
     monkeypatch.setattr(report, "targets_dir", lambda: tmp_path)
     monkeypatch.setattr(recording, "_SESSION", recording._Session())
     monkeypatch.delenv(report.RESULTS_ENV, raising=False)

@@ -8,6 +8,7 @@ import pytest
 
 from scalingkit import data, fit
 from scalingkit.laws import AdditiveMixtureLaw, DataMixingLaw, JointMixtureLaw
+from scalingkit.laws.mixture_extra import FullMixtureLaw, SimpleMixtureLaw
 from scalingkit.workbooks import data_mixtures as mx
 
 K = 4
@@ -32,6 +33,34 @@ def _fd_jacobian(law, theta, X, eps=1e-6):
         tm[:, p] -= eps
         J[:, :, p] = (law.log_predict(tp, X) - law.log_predict(tm, X)) / (2 * eps)
     return J
+
+
+def test_fitted_parameter_names_follow_theta_order():
+    """Scalars first, then each per-domain block in ``theta`` order (the parameter vectors,
+    bounds and saved fits of every mixture law rely on this order)."""
+
+    def blocks(*prefixes: str) -> tuple[str, ...]:
+        return tuple(f"{p}_{d}" for p in prefixes for d in ("web", "code"))
+
+    expected = {
+        AdditiveMixtureLaw: ("e", "a", "alpha", "b", "beta", *blocks("c", "gamma")),
+        JointMixtureLaw: ("e", "alpha", "beta", "p_A", "p_B", *blocks("u", "v", "c", "gamma")),
+        SimpleMixtureLaw: ("e", "a", "alpha", "b", "beta", "gamma", *blocks("c")),
+        FullMixtureLaw: (
+            "e",
+            "p_A",
+            "p_B",
+            "g_alpha",
+            "g_beta",
+            *blocks("u", "v", "ca", "cb", "c", "gamma"),
+        ),
+    }
+    for law_cls, names in expected.items():
+        law = law_cls(2, ["web", "code"])
+        assert law.param_names == names, law_cls.__name__
+        assert law.n_params == len(names)
+    assert (FullMixtureLaw(2).n_scale, FullMixtureLaw(2).d_scale) == (1e9, 1e9)
+    assert (AdditiveMixtureLaw(2).n_scale, AdditiveMixtureLaw(2).d_scale) == (1e9, 1e10)
 
 
 # ---- values ---------------------------------------------------------------------------------
@@ -147,9 +176,7 @@ def test_additive_law_recovers_known_parameters():
     gam = np.array([0.4, 0.6, 0.5, 0.8])
     true = law.from_natural(E=1.6, A=250.0, alpha=0.32, B=800.0, beta=0.3, C=C, gamma=gam)
     X, y = _noisy_runs(law, true, seed=4)
-    res = fit.fit_multistart(
-        law, X, y, fit.random_starts(law, 24, seed=5), huber_delta=1e-3, bounds=law.bounds()
-    )
+    res = fit.fit_multistart(law, X, y, fit.random_starts(law, 24, seed=5), bounds=law.bounds())
     assert res.converged
     nat = law.natural(true)
     for key in ("E", "alpha", "beta", "gamma_d0", "gamma_d1", "gamma_d2", "gamma_d3"):

@@ -54,12 +54,8 @@ def test_variant_splits_differ_as_described(runs):
 
 def test_objective_is_the_shukor2025_preset():
     p = fit.get_preset("shukor2025")
-    assert mx.OBJECTIVES["paper"][1] == {
-        "residual": p.residual,
-        "reduction": p.reduction,
-        "huber_delta": p.huber_delta,
-    }
-    assert (p.residual, p.reduction, p.huber_delta) == ("linear", "mean", 1e-3)
+    assert mx.OBJECTIVES["paper"][1] == p.objective
+    assert p.objective == fit.ObjectiveSpec(residual="linear", huber_delta=1e-3, reduction="mean")
 
 
 def test_additive_fit_reaches_a_tight_minimum(runs):

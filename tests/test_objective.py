@@ -46,17 +46,9 @@ def test_gradient_matches_finite_differences(case, residual, loss, reduction):
     law, X, y, theta = case()
     n = len(y)
     w = np.random.default_rng(3).integers(0, 3, size=(3, n)).astype(float)
-    obj = fit.BatchedObjective(
-        law,
-        X,
-        y,
-        huber_delta=5e-3,  # some residuals inside, some outside the quadratic zone
-        reduction=reduction,
-        weights=w,
-        n_starts=3,
-        residual=residual,
-        loss=loss,
-    )
+    # δ = 5e-3: some residuals inside, some outside the quadratic zone
+    spec = fit.ObjectiveSpec(residual, loss, huber_delta=5e-3, reduction=reduction)
+    obj = fit.BatchedObjective(law, X, y, spec, weights=w, n_starts=3)
     idx = np.arange(3)
     v, g = obj.value_grad(theta, idx)
     np.testing.assert_allclose(v, obj.value(theta, idx), rtol=1e-12)
@@ -75,30 +67,34 @@ def test_value_is_the_written_formula(residual, loss, reduction):
     r = np.log(y)[None, :] - np.log(pred) if residual == "log" else y[None, :] - pred
     rho = special.huber(1e-2, r) if loss == "huber" else 0.5 * r**2
     want = rho.sum(1) / (len(y) if reduction == "mean" else 1)
-    got = fit.objective(
-        law, theta, X, y, huber_delta=1e-2, reduction=reduction, residual=residual, loss=loss
-    )
+    got = fit.objective(law, theta, X, y, fit.ObjectiveSpec(residual, loss, 1e-2, reduction))
     np.testing.assert_allclose(got, want, rtol=1e-10)
 
 
 def test_defaults_are_the_sum_of_huber_on_log_residuals():
     law, X, y, theta = _chinchilla()
     a = fit.objective(law, theta, X, y)
-    b = fit.objective(law, theta, X, y, residual="log", loss="huber", reduction="sum")
+    b = fit.objective(law, theta, X, y, fit.ObjectiveSpec("log", "huber", 1e-3, "sum"))
     np.testing.assert_array_equal(a, b)
-    assert fit.objective_formula() == "sum_i Huber_δ(log y_i − log L̂_i), δ = 0.001"
-    assert fit.objective_formula("linear", "squared", "mean") == "mean_i ½(y_i − L̂_i)²"
-    assert fit.objective_formula("linear", "huber", "mean", 1e-3, weighted=True) == (
+    spec = fit.ObjectiveSpec
+    assert spec().formula() == "sum_i Huber_δ(log y_i − log L̂_i), δ = 0.001"
+    assert spec("linear", "squared", reduction="mean").formula() == "mean_i ½(y_i − L̂_i)²"
+    assert spec("linear", "huber", 1e-3, "mean").formula(weighted=True) == (
         "sum_i w_i Huber_δ(y_i − L̂_i) / sum_i w_i, δ = 0.001"
     )
-    assert (
-        fit.objective_formula(ascii=True)
-        == "sum_i Huber_delta(log y_i - log Lhat_i), delta = 0.001"
+    assert spec().formula(ascii=True) == "sum_i Huber_delta(log y_i - log Lhat_i), delta = 0.001"
+    assert spec().words() == (
+        "the sum over runs of the Huber loss (δ = 0.001) of the log residual log L − log L̂"
     )
+    assert spec("linear", "squared").short() == "sum of squared loss, linear residuals"
+    assert spec(huber_delta=2e-3).to_dict() == {
+        "huber_delta": 2e-3, "reduction": "sum", "residual": "log", "loss": "huber"
+    }  # fmt: skip
 
 
 def _fit_ours(law, X, y, start, **kw):
-    return fit.fit_multistart(law, X, y, start[None, :], gtol=1e-9, ftol=0.0, **kw)
+    spec = fit.ObjectiveSpec(**kw)
+    return fit.fit_multistart(law, X, y, start[None, :], objective=spec, gtol=1e-9, ftol=0.0)
 
 
 def test_squared_linear_optimum_matches_scipy_least_squares():
@@ -108,7 +104,7 @@ def test_squared_linear_optimum_matches_scipy_least_squares():
     ref = optimize.least_squares(
         lambda t: y - law.predict(t, X), start, xtol=1e-15, ftol=1e-15, gtol=1e-15
     )
-    assert ours.residual == "linear" and ours.loss == "squared"
+    assert ours.objective_spec == fit.ObjectiveSpec("linear", "squared")
     assert ours.objective == pytest.approx(ref.cost, rel=1e-8)  # cost = ½ Σ r²
     assert ours.objective <= ref.cost * (1 + 1e-9)
     np.testing.assert_allclose(ours.theta, ref.x, rtol=1e-4, atol=1e-5)
@@ -141,22 +137,28 @@ def test_huber_linear_optimum_matches_scipy_minimize(reduction):
 
 def test_options_are_recorded_and_validated():
     law, X, y, theta = _chinchilla()
-    res = fit.fit_multistart(law, X, y, theta, residual="linear", loss="squared", n_bootstrap=5,
-                             seed=0)  # fmt: skip
+    spec = fit.ObjectiveSpec(residual="linear", loss="squared")
+    res = fit.fit_multistart(law, X, y, theta, objective=spec, n_bootstrap=5, seed=0)
     d = res.to_dict()
     assert (d["residual"], d["loss"]) == ("linear", "squared")
     assert d["objective_formula"] == "sum_i ½(y_i − L̂_i)²"
     assert res.to_xarray().attrs["objective_formula"] == "sum_i 0.5 (y_i - Lhat_i)^2"
     # the bootstrap refits minimise the same objective on their resample
     bs = res.bootstrap
-    want = fit.objective(law, bs.samples, X, y, weights=bs.weights, residual="linear",
-                         loss="squared")  # fmt: skip
+    want = fit.objective(law, bs.samples, X, y, spec, weights=bs.weights)
     np.testing.assert_allclose(bs.objective, want, rtol=1e-10)
     with pytest.raises(ValueError, match="residual: expected 'log' or 'linear'"):
-        fit.objective(law, theta, X, y, residual="relative")
+        fit.ObjectiveSpec(residual="relative")
     with pytest.raises(ValueError, match="loss: expected 'huber' or 'squared'"):
-        fit.minimize_multistart(law, X, y, theta, loss="l1")
+        fit.ObjectiveSpec(loss="l1")
+    with pytest.raises(ValueError, match="reduction: expected 'sum' or 'mean'"):
+        fit.ObjectiveSpec(reduction="median")
+    with pytest.raises(ValueError, match="huber_delta: must be a positive number"):
+        fit.ObjectiveSpec(huber_delta=-1.0)
+    with pytest.raises(TypeError, match="objective: expected an ObjectiveSpec, got dict"):
+        fit.minimize_multistart(law, X, y, theta, objective={"loss": "l1"})
     with pytest.raises(ValueError, match=r"y: losses must be finite and > 0 \(the fit is on log"):
         fit.objective(law, theta, X, -y)
     # linear residuals only need finite losses
-    assert np.all(np.isfinite(fit.objective(law, theta, X, y - 10.0, residual="linear")))
+    linear = fit.ObjectiveSpec(residual="linear")
+    assert np.all(np.isfinite(fit.objective(law, theta, X, y - 10.0, linear)))

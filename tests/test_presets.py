@@ -47,10 +47,10 @@ def test_chinchilla_preset_is_besiroglus_grid_in_the_notebook_order():
         keep &= np.isin(g[:, j], values)
     np.testing.assert_array_equal(p.starts(law, "quick"), g[keep])
     assert p.starts(law).shape == (4500, 5) and p.starts(law, "quick").shape == (243, 5)
-    assert (p.reduction, p.huber_delta, p.residual, p.loss) == ("sum", 1e-3, "log", "huber")
+    assert p.objective == fit.ObjectiveSpec("log", "huber", 1e-3, "sum")
     assert (p.method, p.bootstrap_method) == ("L-BFGS-B", "BFGS")
     assert p.tolerances == {}
-    assert "2404.10102" in p.citation and p.objective_formula.startswith("sum_i Huber_δ(log")
+    assert "2404.10102" in p.citation and p.objective.formula().startswith("sum_i Huber_δ(log")
 
 
 def test_kaplan_preset_is_the_authors_16_starts_with_the_workbook_tolerances():
@@ -58,13 +58,10 @@ def test_kaplan_preset_is_the_authors_16_starts_with_the_workbook_tolerances():
     law = p.make_law()
     np.testing.assert_array_equal(p.starts(law), KAPLAN_STARTS)
     np.testing.assert_array_equal(p.starts(law, "quick"), KAPLAN_STARTS)
-    assert p.reduction == "mean" and p.tolerances == {"gtol": 1e-10, "ftol": 1e-13}
+    assert p.objective.reduction == "mean" and p.tolerances == {"gtol": 1e-10, "ftol": 1e-13}
     opts = p.fit_options()
     assert opts == {
-        "huber_delta": 1e-3,
-        "reduction": "mean",
-        "residual": "log",
-        "loss": "huber",
+        "objective": fit.ObjectiveSpec("log", "huber", 1e-3, "mean"),
         "method": "L-BFGS-B",
         "bootstrap_method": "BFGS",
         "gtol": 1e-10,
@@ -108,19 +105,14 @@ def test_translated_and_random_start_presets():
     assert m.starts(add, "quick", seed=5).shape == (8, 11)
     assert m.fit_options(add)["bounds"] == add.bounds() and m.maxiter == 5000
     s = fit.get_preset("shukor2025")
-    assert (s.residual, s.reduction, s.huber_delta) == ("linear", "mean", 1e-3)
+    assert s.objective == fit.ObjectiveSpec("linear", "huber", 1e-3, "mean")
     # the mixture presets are the data-mixtures workbook's paper protocol
     from scalingkit.workbooks.data_mixtures import MODE_DEFAULTS, paper_fit, protocol
 
     j = fit.get_preset("mixture_joint")
     jl = j.make_law(3)
     for p in (m, j, s):
-        opts = {
-            k: v
-            for k, v in p.fit_options(p.make_law(7)).items()
-            if k in protocol.OBJECTIVES["paper"][1]
-        }
-        assert opts == protocol.OBJECTIVES["paper"][1]
+        assert p.fit_options(p.make_law(7))["objective"] == protocol.OBJECTIVES["paper"][1]
         assert (p.gtol, p.ftol, p.maxiter) == (paper_fit.GTOL, paper_fit.FTOL, paper_fit.MAXITER)
     assert (m.n_random_starts, m.quick_random_starts) == (
         MODE_DEFAULTS["full"]["n_starts"],
@@ -139,9 +131,9 @@ def test_translated_and_random_start_presets():
         m.starts(add, grid={"e": [0.0]})
     with pytest.raises(ValueError, match="exactly one of paper_grid, n_random_starts"):
         fit.LawPreset(name="x", law_factory=ChinchillaLaw, formula="", citation="")
-    with pytest.raises(ValueError, match="huber_delta"):
+    with pytest.raises(TypeError, match="objective must be an ObjectiveSpec"):
         fit.LawPreset(name="x", law_factory=ChinchillaLaw, formula="", citation="",
-                      n_random_starts=3, huber_delta=0.0)  # fmt: skip
+                      n_random_starts=3, objective={"huber_delta": 0.0})  # fmt: skip
 
 
 def test_a_preset_drives_a_fit():
@@ -153,8 +145,9 @@ def test_a_preset_drives_a_fit():
     y = law.predict(theta, X) * np.exp(rng.normal(0, 0.01, 40))
     p = fit.get_preset("kaplan")
     a = fit.fit_multistart(law, X, y, p.starts(law), **p.fit_options())
-    b = fit.fit_multistart(law, X, y, KAPLAN_STARTS, huber_delta=1e-3, reduction="mean",
-                           method="L-BFGS-B", gtol=1e-10, ftol=1e-13)  # fmt: skip
+    spec = fit.ObjectiveSpec(huber_delta=1e-3, reduction="mean")
+    b = fit.fit_multistart(law, X, y, KAPLAN_STARTS, objective=spec, method="L-BFGS-B",
+                           gtol=1e-10, ftol=1e-13)  # fmt: skip
     np.testing.assert_array_equal(a.theta, b.theta)
     assert a.converged and a.params["E"] == pytest.approx(2.17, rel=0.05)
 

@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 
 import pytest
+from notebook_factory import targets_toml
 
 from scalingkit.notebooks import discover_notebooks
 from scalingkit.reporting.scorecard import (
@@ -29,25 +30,27 @@ from scalingkit.reporting.scorecard import (
 )
 from scalingkit.reporting.targets import load_targets
 
-TARGETS = """
-[[target]]
-quantity = "fit.alpha"
-paper_value = 0.34
-source_kind = "sanity"
-source = "a test"
-comparison = "absolute"
-tolerance = 0.01
-modes = ["quick", "full"]
-
-[[target]]
-quantity = "fit.alhpa_se"
-paper_value = 0.02
-source_kind = "sanity"
-source = "a test: misspelt, never recorded"
-comparison = "absolute"
-tolerance = 0.01
-modes = ["full"]
-"""
+#: A targets file whose second row misspells its quantity.
+TARGETS = targets_toml(
+    {
+        "quantity": "fit.alpha",
+        "paper_value": 0.34,
+        "source_kind": "sanity",
+        "source": "a test",
+        "comparison": "absolute",
+        "tolerance": 0.01,
+        "modes": ["quick", "full"],
+    },
+    {
+        "quantity": "fit.alhpa_se",
+        "paper_value": 0.02,
+        "source_kind": "sanity",
+        "source": "a test: misspelt, never recorded",
+        "comparison": "absolute",
+        "tolerance": 0.01,
+        "modes": ["full"],
+    },
+)
 
 
 def _results(folder: Path) -> dict[str, dict]:

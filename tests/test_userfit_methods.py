@@ -32,6 +32,19 @@ def _codes(res) -> set[str]:
     return {d.code for d in res.diagnostics}
 
 
+#: ``--grid`` options of the CLI for :data:`GRID`.
+GRID_OPTIONS = [f"--grid={k}={','.join(map(str, v))}" for k, v in GRID.items()]
+
+
+def _fit_cli(tmp_path: Path, runs: pd.DataFrame | str, *options: str, bootstrap: int = 0) -> int:
+    """``scalingkit fit`` on ``runs`` (a frame, or the CSV text) written to ``tmp_path/runs.csv``,
+    with ``options``, ``--bootstrap`` and ``--out tmp_path/o``; returns the exit code."""
+    path = tmp_path / "runs.csv"
+    path.write_text(runs if isinstance(runs, str) else runs.to_csv(index=False))
+    args = ["fit", str(path), *options, "--bootstrap", str(bootstrap), "--out", str(tmp_path / "o")]
+    return cli_main(args)
+
+
 BUDGETS = np.geomspace(1e18, 1e21, 7)
 
 
@@ -129,23 +142,7 @@ def test_isoflop_one_model_size_per_budget_is_not_identifiable(tmp_path: Path, c
     res = uf.fit_law(one, method="isoflop", columns="budget=budget", n_bootstrap=0)
     assert "not_identifiable" in _codes(res) and res.exit_status == 1
     assert "single model size" in " ".join(d.message for d in res.diagnostics)
-    path = tmp_path / "one.csv"
-    one.to_csv(path, index=False)
-    code = cli_main(
-        [
-            "fit",
-            str(path),
-            "--method",
-            "isoflop",
-            "--columns",
-            "budget=budget",
-            "--bootstrap",
-            "0",
-            "--out",
-            str(tmp_path / "o"),
-        ]
-    )
-    assert code == 1
+    assert _fit_cli(tmp_path, one, "--method", "isoflop", "--columns", "budget=budget") == 1
     assert "NOT a valid estimate" in capsys.readouterr().err
     assert (tmp_path / "o" / "report.html").exists()
 
@@ -206,7 +203,8 @@ def test_each_objective_matches_an_independent_scipy_fit(residual, loss, delta) 
     res = uf.fit_law(
         runs, residual=residual, loss=loss, huber_delta=delta, start_grid="quick", n_bootstrap=0
     )
-    assert res.converged and (res.residual, res.loss) == (residual, loss)
+    spec = scalingkit.fit.ObjectiveSpec(residual, loss, delta, "sum")
+    assert res.converged and res.objective_spec == spec
     theta = _scipy_fit(runs, residual, loss, delta)
     X = {"params": runs.params.to_numpy(), "tokens": runs.tokens.to_numpy()}
     ours, theirs = scalingkit.fit.objective(
@@ -214,24 +212,20 @@ def test_each_objective_matches_an_independent_scipy_fit(residual, loss, delta) 
         np.stack([res.theta, theta]),
         X,
         runs.loss.to_numpy(),
-        huber_delta=delta,
-        reduction="sum",
-        residual=residual,
-        loss=loss,
+        spec,
     )
     assert ours <= theirs * (1 + 1e-7)  # ours is at least as good
     np.testing.assert_allclose(res.theta, theta, rtol=2e-3, atol=2e-3)
     d = res.to_dict()
     assert d["residual"] == residual and d["loss"] == loss
-    words = uf.common.objective_words(residual, loss, "sum", delta)
-    assert words in res.table() and res.objective_formula in res.table()
+    assert spec.words() in res.table() and spec.formula() in res.table()
 
 
 def test_mean_reduction_has_the_same_optimum_as_the_sum() -> None:
     runs = coverage.synthetic_runs(TRUTH, noise_sd=0.005, seed=3)
     s = uf.fit_law(runs, grid=GRID, n_bootstrap=0, reduction="sum")
     m = uf.fit_law(runs, grid=GRID, n_bootstrap=0, reduction="mean")
-    assert m.reduction == "mean"
+    assert m.objective_spec.reduction == "mean"
     np.testing.assert_allclose(m.theta, s.theta, rtol=1e-3, atol=1e-4)
 
 
@@ -245,7 +239,9 @@ def test_minimize_agrees_on_the_squared_log_objective() -> None:
     y = runs.loss.to_numpy()
 
     def f(t):
-        return float(scalingkit.fit.objective(res.law, t, X, y, loss="squared"))
+        return float(
+            scalingkit.fit.objective(res.law, t, X, y, scalingkit.fit.ObjectiveSpec(loss="squared"))
+        )
 
     out = minimize(
         f,
@@ -302,11 +298,7 @@ def test_single_ray_design_is_not_identifiable(tmp_path: Path, capsys) -> None:
     res = uf.fit_law(runs, grid=GRID, n_bootstrap=0)
     assert "single_ray" in _codes(res) and res.exit_status == 1
     assert "D ∝ N^1.00" in next(d.message for d in res.diagnostics if d.code == "single_ray")
-    path = tmp_path / "ray.csv"
-    runs.to_csv(path, index=False)
-    args = ["fit", str(path), "--bootstrap", "0", "--out", str(tmp_path / "o")]
-    args += [f"--grid={k}={','.join(map(str, v))}" for k, v in GRID.items()]
-    assert cli_main(args) == 1
+    assert _fit_cli(tmp_path, runs, *GRID_OPTIONS) == 1
     io_ = capsys.readouterr()
     assert "single_ray" in io_.err and "ERROR: the runs lie on a single ray" in io_.out
     saved = json.loads((tmp_path / "o" / "fit.json").read_text())
@@ -397,10 +389,8 @@ def test_exponents_a_b_with_intervals_everywhere(tmp_path: Path) -> None:
 
 
 def test_bootstrap_0_works_and_says_so(tmp_path: Path, capsys) -> None:
-    path = tmp_path / "runs.csv"
-    coverage.synthetic_runs(TRUTH, noise_sd=0.005, seed=1).to_csv(path, index=False)
-    args = ["fit", str(path), "--bootstrap", "0", "--out", str(tmp_path / "o")]
-    assert cli_main(args + [f"--grid={k}={','.join(map(str, v))}" for k, v in GRID.items()]) == 0
+    runs = coverage.synthetic_runs(TRUTH, noise_sd=0.005, seed=1)
+    assert _fit_cli(tmp_path, runs, *GRID_OPTIONS) == 0
     out = capsys.readouterr().out
     assert "nan" not in out.lower() and "95 % bootstrap" not in out
     assert "no bootstrap (--bootstrap 0)" in out
@@ -445,12 +435,6 @@ def test_holdout_and_law_comparison() -> None:
 # Bad inputs of issue 16: one line, exit 2, nothing written
 
 
-def _write(tmp_path: Path, text: str) -> Path:
-    p = tmp_path / "runs.csv"
-    p.write_text(text)
-    return p
-
-
 BAD = {
     "header only": ("params,tokens,loss\n", [], "no runs"),
     "duplicated column": ("params,tokens,loss,loss\n1e8,1e9,3,3\n", [], "'loss'"),
@@ -475,14 +459,13 @@ def test_bad_inputs_of_issue_16(case: str, tmp_path: Path, capsys) -> None:
     text, args, expected = BAD[case]
     if text is None:
         text = coverage.synthetic_runs(TRUTH, noise_sd=0.005, seed=1).to_csv(index=False)
-    path = _write(tmp_path, text)
-    out = tmp_path / "o"
     try:
-        code = cli_main(["fit", str(path), *args, "--bootstrap", "0", "--out", str(out)])
+        code = _fit_cli(tmp_path, text, *args)
     except SystemExit as e:  # argparse choices
         code = e.code
     err = capsys.readouterr().err
-    assert_input_error(code, err, expected, out, one_line="invalid choice" not in expected)
+    one_line = "invalid choice" not in expected
+    assert_input_error(code, err, expected, tmp_path / "o", one_line=one_line)
 
 
 def test_semicolon_files_are_sniffed_and_law_names_case_insensitive(tmp_path: Path) -> None:
@@ -551,25 +534,8 @@ def test_shifted_power_with_given_irreducible_losses_recovers_kappa_and_K(tmp_pa
     p = noisy.parameters()
     assert p.loc["kappa", "ci_low"] < 1.3 < p.loc["kappa", "ci_high"]
     assert noisy.holdout["mre"] < 0.01 and noisy.holdout["n_heldout"] == 8
-    path = tmp_path / "pairs.csv"
-    pairs.to_csv(path, index=False)
-    code = cli_main(
-        [
-            "fit",
-            str(path),
-            "--law",
-            "shifted-power",
-            "--columns",
-            "x=lx,y=ly",
-            "--irreducible",
-            "e_x=2,e_y=1.5",
-            "--bootstrap",
-            "50",
-            "--out",
-            str(tmp_path / "o"),
-        ]
-    )
-    assert code == 0
+    options = ["--law", "shifted-power", "--columns", "x=lx,y=ly", "--irreducible", "e_x=2,e_y=1.5"]
+    assert _fit_cli(tmp_path, pairs, *options, bootstrap=50) == 0
     assert "κ" in capsys.readouterr().out
     saved = json.loads((tmp_path / "o" / "fit.json").read_text())
     assert saved["params"]["kappa"] == pytest.approx(1.3)

@@ -13,7 +13,8 @@ or that divided by :math:`\sum_i w_{si}` (``reduction="mean"``); linear residual
 
 Modules
 -------
-objective   per-point losses, the batched objective and its gradient, ``objective()``
+objective   ``ObjectiveSpec`` (residual, loss, δ, reduction), the batched objective and its
+            gradient, ``objective()``
 linesearch  the batched weak-Wolfe line search
 optimizer   ``minimize_multistart`` (search direction, BFGS update, stopping rule)
 bootstrap   ``bootstrap_weights`` / ``bootstrap_indices``, ``bootstrap``, ``BootstrapResult``
@@ -44,12 +45,11 @@ from .objective import (
     REDUCTIONS,
     RESIDUALS,
     BatchedObjective,
-    check_objective_options,
+    ObjectiveSpec,
     default_threads,
     huber,
     huber_grad,
     objective,
-    objective_formula,
     squared,
 )
 from .optimizer import (
@@ -86,12 +86,12 @@ __all__ = [
     "LineFit",
     "LineSearchResult",
     "MultiStartResult",
+    "ObjectiveSpec",
     "bfgs_update",
     "bootstrap",
     "bootstrap_indices",
     "bootstrap_weights",
     "check_bounds",
-    "check_objective_options",
     "default_threads",
     "default_tolerances",
     "diagnose_fit",
@@ -105,7 +105,6 @@ __all__ = [
     "isoflop_groups",
     "minimize_multistart",
     "objective",
-    "objective_formula",
     "ols_line",
     "ols_loglog",
     "parabola_fits",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..laws import ScalingLaw
+from .objective import ObjectiveSpec
 from .optimizer import MultiStartResult, minimize_multistart
 from .stats import percentile_interval
 
@@ -113,12 +114,9 @@ def bootstrap(
     *,
     n_bootstrap: int = 1000,
     seed: int | None = None,
-    huber_delta: float = 1e-3,
-    reduction: str = "sum",
+    objective: ObjectiveSpec | None = None,
     method: str = "BFGS",
     resample_weights: Any = None,
-    residual: str = "log",
-    loss: str = "huber",
     **kwargs: Any,
 ) -> BootstrapResult:
     """Refit ``law`` on ``n_bootstrap`` resamples (with replacement) in one batched solve.
@@ -131,8 +129,9 @@ def bootstrap(
         Initial value(s) of every refit (the paper starts each refit at Hoffmann's estimate).
     n_bootstrap, seed : int
         Number of resamples and the legacy ``RandomState`` seed (see :func:`bootstrap_weights`).
-    huber_delta, reduction, residual, loss
-        The objective (:mod:`scalingkit.fit.objective`).
+    objective : ObjectiveSpec, optional
+        The objective (:mod:`scalingkit.fit.objective`; default Huber δ = 1e-3 on log
+        residuals, summed).
     method : {"BFGS", "L-BFGS-B"}
         Stopping rule of the refits (the paper uses BFGS).
     resample_weights : array_like (B, n), optional
@@ -156,19 +155,7 @@ def bootstrap(
     st = np.asarray(start, dtype=float)
     if st.ndim == 1:
         st = np.repeat(st[None, :], W.shape[0], axis=0)
-    ms = minimize_multistart(
-        law,
-        X,
-        y,
-        st,
-        huber_delta=huber_delta,
-        reduction=reduction,
-        weights=W,
-        method=method,
-        residual=residual,
-        loss=loss,
-        **kwargs,
-    )
+    ms = minimize_multistart(law, X, y, st, objective=objective, weights=W, method=method, **kwargs)
     nat = pd.DataFrame({k: np.asarray(v) for k, v in law.natural(ms.theta).items()})
     return BootstrapResult(
         samples=ms.theta,

@@ -174,14 +174,8 @@ def _pressed(res: FitResult, X: Mapping[str, Any], y: Any, i: int, b: float) -> 
     half, on = th.copy(), th.copy()
     half[i] = 0.5 * (th[i] + b)
     on[i] = b
-    kw = {
-        "huber_delta": res.huber_delta,
-        "reduction": res.reduction,
-        "residual": res.residual,
-        "loss": res.loss,
-    }
     with np.errstate(all="ignore"):
-        f0, f1, f2 = objective(res.law, np.stack([th, half, on]), X, y, **kw)
+        f0, f1, f2 = objective(res.law, np.stack([th, half, on]), X, y, res.objective_spec)
     return bool(np.nanmin([f1, f2]) < f0)
 
 
@@ -260,7 +254,7 @@ def _design(X: Mapping[str, Any]) -> list[Diagnostic]:
 def _hessian(res: FitResult, X: Mapping[str, Any], skip: set[int]) -> list[Diagnostic]:
     law, theta = res.law, res.theta
     f, J = law.log_predict_grad(theta, X)
-    if res.residual == "linear":
+    if res.objective_spec.residual == "linear":
         J = np.exp(f)[:, None] * J
     keep = [i for i in range(law.n_params) if i not in skip]
     M = J[:, keep].T @ J[:, keep]

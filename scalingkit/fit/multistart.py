@@ -10,6 +10,7 @@ import numpy as np
 from ..laws import ScalingLaw
 from .bootstrap import bootstrap, summarise_bootstrap
 from .diagnostics import diagnose_fit
+from .objective import ObjectiveSpec, check_spec
 from .optimizer import minimize_multistart
 from .result import FitResult, FitStatus
 
@@ -22,8 +23,7 @@ def fit_multistart(
     y: Any,
     starts: Any,
     *,
-    huber_delta: float = 1e-3,
-    reduction: str = "sum",
+    objective: ObjectiveSpec | None = None,
     method: str = "L-BFGS-B",
     weights: Any = None,
     bounds: Sequence[tuple[float | None, float | None]] | None = None,
@@ -35,8 +35,6 @@ def fit_multistart(
     bootstrap_method: str = "BFGS",
     bootstrap_keep: str = "all",
     seed: int | None = None,
-    residual: str = "log",
-    loss: str = "huber",
     on_failure: str = "raise",
 ) -> FitResult:
     """Multi-start fit of ``law`` (Huber on log residuals by default); optionally bootstrap it.
@@ -54,7 +52,7 @@ def fit_multistart(
 
     Parameters
     ----------
-    law, X, y, starts, huber_delta, reduction, method, weights, bounds, maxiter, gtol, ftol
+    law, X, y, starts, objective, method, weights, bounds, maxiter, gtol, ftol
         See :func:`~scalingkit.fit.optimizer.minimize_multistart`. ``weights`` here must be
         ``(n,)`` (shared).
     n_bootstrap : int
@@ -68,10 +66,6 @@ def fit_multistart(
         the converged ones.
     seed : int, optional
         Seed of the resampling (legacy ``RandomState``, as ``np.random.seed``).
-    residual : {"log", "linear"}
-        ``log y − log L̂`` (default) or ``y − L̂`` (:mod:`scalingkit.fit.objective`).
-    loss : {"huber", "squared"}
-        Huber with ``huber_delta`` (default) or ½ r².
     on_failure : {"raise", "return"}
         When no start reaches a finite objective: raise ``RuntimeError`` (default) or return a
         result with status ``FAILED`` and NaN parameters.
@@ -88,15 +82,10 @@ def fit_multistart(
         raise ValueError(
             "weights: fit_multistart takes shared (n,) weights; use bootstrap() for (B, n)"
         )
-    objective_opts = {
-        "huber_delta": huber_delta,
-        "reduction": reduction,
-        "residual": residual,
-        "loss": loss,
-    }
+    spec = check_spec(objective)
     opts = {"maxiter": maxiter, "gtol": gtol, "ftol": ftol, "bounds": bounds}
     ms = minimize_multistart(
-        law, X, y, starts, weights=weights, method=method, **objective_opts, **opts
+        law, X, y, starts, objective=spec, weights=weights, method=method, **opts
     )
     i = ms.best(converged_only=True)
     status = FitStatus.CONVERGED
@@ -130,12 +119,9 @@ def fit_multistart(
         n_starts=int(ms.theta.shape[0]),
         n_converged=ms.n_converged,
         n_obs=int(np.asarray(y).shape[0]),
-        huber_delta=float(huber_delta),
-        reduction=reduction,
+        objective_spec=spec,
         method=method,
         message=msg,
-        residual=residual,
-        loss=loss,
         multistart=ms,
     )
     if n_bootstrap and status is not FitStatus.FAILED:
@@ -154,7 +140,7 @@ def fit_multistart(
             gtol=gtol,
             ftol=ftol,
             bounds=bounds,
-            **objective_opts,
+            objective=spec,
         )
         res.bootstrap = bs
         res.se, res.ci, res.covariance, res.covariance_theta = summarise_bootstrap(

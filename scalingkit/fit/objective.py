@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,12 +39,12 @@ __all__ = [
     "REDUCTIONS",
     "RESIDUALS",
     "BatchedObjective",
-    "check_objective_options",
+    "ObjectiveSpec",
+    "check_spec",
     "default_threads",
     "huber",
     "huber_grad",
     "objective",
-    "objective_formula",
     "squared",
 ]
 
@@ -101,46 +102,103 @@ def squared(r: Any) -> np.ndarray:
     return 0.5 * r * r
 
 
-def check_objective_options(
-    residual: str = "log", loss: str = "huber", reduction: str = "sum", huber_delta: float = 1e-3
-) -> None:
-    """Raise a one-line ``ValueError`` naming the first bad option of the objective."""
-    if residual not in RESIDUALS:
-        raise ValueError(f"residual: expected 'log' or 'linear', got {residual!r}")
-    if loss not in LOSSES:
-        raise ValueError(f"loss: expected 'huber' or 'squared', got {loss!r}")
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction: expected 'sum' or 'mean', got {reduction!r}")
-    if loss == "huber" and not (np.isfinite(huber_delta) and huber_delta > 0):
-        raise ValueError(f"huber_delta: must be a positive number, got {huber_delta!r}")
+@dataclass(frozen=True)
+class ObjectiveSpec:
+    r"""Which objective a fit minimises: :math:`F` of the module docstring.
 
+    Parameters
+    ----------
+    residual : {"log", "linear"}
+        ``log y − log L̂`` (Hoffmann et al. 2022, eq. 3) or ``y − L̂`` (Shukor et al. 2025,
+        eq. 2.6).
+    loss : {"huber", "squared"}
+        Huber :math:`h_\delta` (Huber 1964) or :math:`\tfrac12 r^2`.
+    huber_delta : float
+        Huber threshold δ, on the residual's scale (unused by the squared loss).
+    reduction : {"sum", "mean"}
+        Sum of per-point losses (Besiroglu et al.'s correction) or their weighted mean.
 
-def objective_formula(
-    residual: str = "log",
-    loss: str = "huber",
-    reduction: str = "sum",
-    huber_delta: float = 1e-3,
-    *,
-    weighted: bool = False,
-    ascii: bool = False,
-) -> str:
-    """The objective in one line, e.g. ``"sum_i Huber_δ(log y_i − log L̂_i), δ = 0.001"``.
-
-    ``ascii=True`` spells it without non-ASCII characters (``Huber_delta``, ``Lhat``), for
-    netCDF3 attributes.
+    The defaults are Besiroglu et al.'s objective (2024, arXiv 2404.10102, eq. 2). A bad option
+    raises a one-line ``ValueError`` naming it.
     """
-    check_objective_options(residual, loss, reduction, huber_delta)
-    r = "log y_i − log L̂_i" if residual == "log" else "y_i − L̂_i"
-    term = f"Huber_δ({r})" if loss == "huber" else f"½({r})²"
-    if reduction == "sum":
-        text = f"sum_i {'w_i ' if weighted else ''}{term}"
-    else:
-        text = f"sum_i w_i {term} / sum_i w_i" if weighted else f"mean_i {term}"
-    text += f", δ = {huber_delta:g}" if loss == "huber" else ""
-    if ascii:
-        for a, b in (("δ", "delta"), ("−", "-"), ("L̂", "Lhat"), ("½", "0.5 "), ("²", "^2")):
-            text = text.replace(a, b)
-    return text
+
+    residual: str = "log"
+    loss: str = "huber"
+    huber_delta: float = 1e-3
+    reduction: str = "sum"
+
+    def __post_init__(self) -> None:
+        if self.residual not in RESIDUALS:
+            raise ValueError(f"residual: expected 'log' or 'linear', got {self.residual!r}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss: expected 'huber' or 'squared', got {self.loss!r}")
+        if self.reduction not in REDUCTIONS:
+            raise ValueError(f"reduction: expected 'sum' or 'mean', got {self.reduction!r}")
+        try:
+            delta = float(self.huber_delta)
+        except (TypeError, ValueError):
+            delta = float("nan")
+        if self.loss == "huber" and not (np.isfinite(delta) and delta > 0):
+            raise ValueError(f"huber_delta: must be a positive number, got {self.huber_delta!r}")
+        object.__setattr__(self, "huber_delta", delta)
+
+    def rho(self, r: np.ndarray) -> np.ndarray:
+        """The per-point loss of the residuals ``r``."""
+        return huber(r, self.huber_delta) if self.loss == "huber" else squared(r)
+
+    def formula(self, *, weighted: bool = False, ascii: bool = False) -> str:
+        """The objective in one line, e.g. ``"sum_i Huber_δ(log y_i − log L̂_i), δ = 0.001"``.
+
+        ``ascii=True`` spells it without non-ASCII characters (``Huber_delta``, ``Lhat``), for
+        netCDF3 attributes.
+        """
+        r = "log y_i − log L̂_i" if self.residual == "log" else "y_i − L̂_i"
+        term = f"Huber_δ({r})" if self.loss == "huber" else f"½({r})²"
+        if self.reduction == "sum":
+            text = f"sum_i {'w_i ' if weighted else ''}{term}"
+        else:
+            text = f"sum_i w_i {term} / sum_i w_i" if weighted else f"mean_i {term}"
+        text += f", δ = {self.huber_delta:g}" if self.loss == "huber" else ""
+        if ascii:
+            for a, b in (("δ", "delta"), ("−", "-"), ("L̂", "Lhat"), ("½", "0.5 "), ("²", "^2")):
+                text = text.replace(a, b)
+        return text
+
+    def words(self) -> str:
+        """The objective in plain words, e.g. ``"the sum over runs of the Huber loss (δ = 0.001)
+        of the log residual log L − log L̂"``."""
+        kind = (
+            f"the Huber loss (δ = {self.huber_delta:g})"
+            if self.loss == "huber"
+            else "half the square"
+        )
+        res = "log residual log L − log L̂" if self.residual == "log" else "residual L − L̂ (linear)"
+        return f"the {self.reduction} over runs of {kind} of the {res}"
+
+    def short(self) -> str:
+        """A compact label, e.g. ``"sum of Huber δ=0.001"`` (``", linear residuals"`` added
+        for linear ones)."""
+        kind = f"Huber δ={self.huber_delta:g}" if self.loss == "huber" else "squared loss"
+        res = "" if self.residual == "log" else ", linear residuals"
+        return f"{self.reduction} of {kind}{res}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """``huber_delta``, ``reduction``, ``residual``, ``loss`` (the keys of ``fit.json``)."""
+        return {
+            "huber_delta": self.huber_delta,
+            "reduction": self.reduction,
+            "residual": self.residual,
+            "loss": self.loss,
+        }
+
+
+def check_spec(spec: ObjectiveSpec | None) -> ObjectiveSpec:
+    """``spec``, or the default :class:`ObjectiveSpec` for None; a ``TypeError`` otherwise."""
+    if spec is None:
+        return ObjectiveSpec()
+    if not isinstance(spec, ObjectiveSpec):
+        raise TypeError(f"objective: expected an ObjectiveSpec, got {type(spec).__name__}")
+    return spec
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,15 +215,12 @@ class BatchedObjective:
         Inputs of the law (name -> array of length n).
     y : array_like (n,)
         Observed losses (> 0 for ``residual="log"``; finite for ``"linear"``).
-    huber_delta : float
-        Huber threshold δ (on the residual's scale).
-    reduction : {"sum", "mean"}
+    spec : ObjectiveSpec, optional
+        Residual, loss, Huber threshold and reduction (default: :class:`ObjectiveSpec()`).
     weights : array_like (n,) or (n_starts, n), optional
         Per-point multiplicities, shared or one row per start.
     n_starts : int
         Number of starts (rows of a 2-D ``weights``).
-    residual : {"log", "linear"}
-    loss : {"huber", "squared"}
 
     Attributes
     ----------
@@ -178,24 +233,21 @@ class BatchedObjective:
         law: ScalingLaw,
         X: Mapping[str, Any],
         y: Any,
+        spec: ObjectiveSpec | None = None,
         *,
-        huber_delta: float = 1e-3,
-        reduction: str = "sum",
         weights: Any = None,
         n_starts: int = 1,
-        residual: str = "log",
-        loss: str = "huber",
     ) -> None:
         if not isinstance(law, ScalingLaw):
             raise TypeError(f"law: expected a ScalingLaw, got {type(law).__name__}")
-        check_objective_options(residual, loss, reduction, huber_delta)
+        self.spec = spec = check_spec(spec)
         self.law = law
         self.Z = law.prepare(X)
         n = law.n_obs(self.Z)
         yv = np.asarray(y, dtype=float)
         if yv.ndim != 1 or yv.shape[0] != n:
             raise ValueError(f"y: expected shape ({n},) to match X, got {yv.shape}")
-        if residual == "log":
+        if spec.residual == "log":
             if not np.all(np.isfinite(yv)) or np.any(yv <= 0):
                 raise ValueError("y: losses must be finite and > 0 (the fit is on log y)")
             self.logy = np.log(yv)
@@ -206,10 +258,6 @@ class BatchedObjective:
         self.y = yv
         self.n = n
         self.P = law.n_params
-        self.huber_delta = float(huber_delta)
-        self.reduction = reduction
-        self.residual = residual
-        self.loss = loss
         self.per_start = False
         if weights is None:
             self.w = None
@@ -227,7 +275,7 @@ class BatchedObjective:
             if not np.all(np.isfinite(w)) or np.any(w < 0):
                 raise ValueError("weights: must be finite and >= 0")
             self.w = w
-        if reduction == "mean":
+        if spec.reduction == "mean":
             if self.w is None:
                 self.norm = np.full(n_starts, float(n))
             elif self.per_start:
@@ -242,10 +290,8 @@ class BatchedObjective:
 
     @property
     def formula(self) -> str:
-        """:func:`objective_formula` of this objective."""
-        return objective_formula(
-            self.residual, self.loss, self.reduction, self.huber_delta, weighted=self.w is not None
-        )
+        """:meth:`ObjectiveSpec.formula` of this objective."""
+        return self.spec.formula(weighted=self.w is not None)
 
     def _weights(self, idx: np.ndarray) -> np.ndarray | None:
         """Weight rows of starts ``idx``: (k, n), shared (n,), or None."""
@@ -257,7 +303,7 @@ class BatchedObjective:
         return None if self.norm is None else self.norm[idx]
 
     def _residual(self, f: np.ndarray) -> np.ndarray:
-        if self.residual == "log":
+        if self.spec.residual == "log":
             return np.subtract(self.logy, f, out=f)
         return self.y[None, :] - np.exp(f)
 
@@ -265,7 +311,7 @@ class BatchedObjective:
         """Objective for rows ``theta`` (k, P) of starts ``idx`` (k,)."""
         f = self.law._log_predict(theta, self.Z)
         r = self._residual(f)
-        h = huber(r, self.huber_delta) if self.loss == "huber" else squared(r)
+        h = self.spec.rho(r)
         w = self._weights(idx)
         v = h.sum(axis=1) if w is None else np.einsum("sn,sn->s", h, np.broadcast_to(w, h.shape))
         if self.norm is not None:
@@ -310,15 +356,16 @@ class BatchedObjective:
         self, theta: np.ndarray, w: np.ndarray | None, norm: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         f, pullback = self.law._log_predict_pullback(theta, self.Z)
-        if self.residual == "log":
+        if self.spec.residual == "log":
             r = np.subtract(self.logy, f, out=f)
             scale = None
         else:
             scale = np.exp(f)  # dL̂/dθ = L̂ d log L̂/dθ
             r = np.subtract(self.y, scale)
-        if self.loss == "huber":
+        if self.spec.loss == "huber":
             # h = psi (r - psi/2)  (= r^2/2 inside, δ(|r| - δ/2) outside), psi = clip(r)
-            psi = np.clip(r, -self.huber_delta, self.huber_delta)
+            delta = self.spec.huber_delta
+            psi = np.clip(r, -delta, delta)
             half = np.multiply(psi, -0.5)
             half += r
         else:
@@ -342,12 +389,9 @@ def objective(
     theta: Any,
     X: Mapping[str, Any],
     y: Any,
+    spec: ObjectiveSpec | None = None,
     *,
-    huber_delta: float = 1e-3,
-    reduction: str = "sum",
     weights: Any = None,
-    residual: str = "log",
-    loss: str = "huber",
 ) -> np.ndarray | float:
     r"""The objective :math:`F(\theta)` of the module docstring, for theta (P,) or (S, P).
 
@@ -358,7 +402,7 @@ def objective(
         Parameters in the law's fitted parametrisation.
     X, y
         Inputs and observed losses.
-    huber_delta, reduction, weights, residual, loss
+    spec, weights
         See :class:`BatchedObjective`.
 
     Returns
@@ -368,16 +412,6 @@ def objective(
     th = np.asarray(theta, dtype=float)
     th2 = th[None, :] if th.ndim == 1 else th
     w = None if weights is None else np.asarray(weights, dtype=float)
-    obj = BatchedObjective(
-        law,
-        X,
-        y,
-        huber_delta=huber_delta,
-        reduction=reduction,
-        weights=w,
-        n_starts=th2.shape[0],
-        residual=residual,
-        loss=loss,
-    )
+    obj = BatchedObjective(law, X, y, spec, weights=w, n_starts=th2.shape[0])
     v = obj.value(th2, np.arange(th2.shape[0]))
     return float(v[0]) if th.ndim == 1 else v

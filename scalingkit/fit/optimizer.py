@@ -40,7 +40,7 @@ from .iteration import (
     stopping_rule,
 )
 from .linesearch import weak_wolfe_line_search
-from .objective import BatchedObjective, default_threads
+from .objective import BatchedObjective, ObjectiveSpec, default_threads
 from .workers import run_split
 
 __all__ = [
@@ -134,8 +134,7 @@ def minimize_multistart(
     y: Any,
     starts: Any,
     *,
-    huber_delta: float = 1e-3,
-    reduction: str = "sum",
+    objective: ObjectiveSpec | None = None,
     weights: Any = None,
     method: str = "L-BFGS-B",
     bounds: Sequence[tuple[float | None, float | None]] | None = None,
@@ -143,25 +142,20 @@ def minimize_multistart(
     gtol: float | None = None,
     ftol: float | None = None,
     maxls: int = 30,
-    residual: str = "log",
-    loss: str = "huber",
 ) -> MultiStartResult:
     r"""Minimise the objective (:mod:`scalingkit.fit.objective`) from many starts at once.
 
     Parameters
     ----------
-    law : ScalingLaw
-    X : mapping
-        Inputs of the law (name -> array of length n).
-    y : array_like (n,)
-        Observed losses (> 0 for log residuals).
+    law, X, y
+        The law, its inputs and the observed losses, as for
+        :class:`~scalingkit.fit.objective.BatchedObjective`.
     starts : array_like (S, P) or (P,)
         Initial values in the law's fitted parametrisation. A single start is broadcast to all
         rows of a 2-D ``weights``.
-    huber_delta : float
-        Huber threshold δ on the residuals.
-    reduction : {"sum", "mean"}
-        Sum of per-point losses (Besiroglu et al.'s correction) or their weighted mean.
+    objective : ObjectiveSpec, optional
+        Residual, loss, Huber threshold and reduction (default: Huber δ = 1e-3 on log
+        residuals, summed).
     weights : array_like (n,) or (S, n), optional
         Per-point multiplicities, shared or one row per start (bootstrap resamples).
     method : {"L-BFGS-B", "BFGS"}
@@ -177,10 +171,6 @@ def minimize_multistart(
         from :func:`default_tolerances`.
     maxls : int
         Maximum trial steps per line search.
-    residual : {"log", "linear"}
-        ``log y − log L̂`` (default) or ``y − L̂``.
-    loss : {"huber", "squared"}
-        Huber (default) or ½ r².
 
     Returns
     -------
@@ -204,19 +194,9 @@ def minimize_multistart(
     if maxiter is None:
         maxiter = 15000 if method == "L-BFGS-B" else 200 * P
     bnd = check_bounds(bounds, P)
-    fun = BatchedObjective(
-        law,
-        X,
-        y,
-        huber_delta=huber_delta,
-        reduction=reduction,
-        weights=w,
-        n_starts=S,
-        residual=residual,
-        loss=loss,
-    )
+    fun = BatchedObjective(law, X, y, objective, weights=w, n_starts=S)
     gtol, ftol = default_tolerances(
-        reduction, fun.n if w is None else w.sum(axis=-1).mean(), gtol, ftol
+        fun.spec.reduction, fun.n if w is None else w.sum(axis=-1).mean(), gtol, ftol
     )
     M = _centring(fun, bnd)
     x = x0.copy()

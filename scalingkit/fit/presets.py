@@ -31,7 +31,7 @@ from ..laws import (
     TranslatedKaplanLaw,
 )
 from .mixtures import mixture_bounds
-from .objective import check_objective_options, objective_formula
+from .objective import ObjectiveSpec
 from .optimizer import METHODS
 from .starts import grid_starts, random_starts
 
@@ -64,8 +64,9 @@ class LawPreset:
         tie-breaking between equal optima depends on it. Default ``param_names``.
     n_random_starts, quick_random_starts : int, optional
         Without a grid: the number of uniform random starts in ``law.start_box()``.
-    reduction, huber_delta, residual, loss : objective
-        See :class:`~scalingkit.fit.objective.BatchedObjective`.
+    objective : ObjectiveSpec
+        Residual, per-point loss, Huber δ and reduction
+        (:class:`~scalingkit.fit.objective.ObjectiveSpec`).
     method : {"L-BFGS-B", "BFGS"}
     gtol, ftol, maxiter : optional
         Stopping tolerances and iteration cap (None: :func:`~scalingkit.fit.default_tolerances`
@@ -90,10 +91,7 @@ class LawPreset:
     grid_order: tuple[str, ...] | None = None
     n_random_starts: int | None = None
     quick_random_starts: int | None = None
-    reduction: str = "sum"
-    huber_delta: float = 1e-3
-    residual: str = "log"
-    loss: str = "huber"
+    objective: ObjectiveSpec = field(default_factory=ObjectiveSpec)
     method: str = "L-BFGS-B"
     gtol: float | None = None
     ftol: float | None = None
@@ -104,7 +102,8 @@ class LawPreset:
     notes: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
-        check_objective_options(self.residual, self.loss, self.reduction, self.huber_delta)
+        if not isinstance(self.objective, ObjectiveSpec):
+            raise TypeError(f"preset {self.name}: objective must be an ObjectiveSpec")
         if self.method not in METHODS or self.bootstrap_method not in METHODS:
             raise ValueError(f"preset {self.name}: method must be one of {METHODS}")
         if (self.paper_grid is None) == (self.n_random_starts is None):
@@ -163,20 +162,11 @@ class LawPreset:
         t = {"gtol": self.gtol, "ftol": self.ftol, "maxiter": self.maxiter}
         return {k: v for k, v in t.items() if v is not None}
 
-    def objective_options(self) -> dict[str, Any]:
-        """``huber_delta``, ``reduction``, ``residual``, ``loss``."""
-        return {
-            "huber_delta": self.huber_delta,
-            "reduction": self.reduction,
-            "residual": self.residual,
-            "loss": self.loss,
-        }
-
     def fit_options(self, law: ScalingLaw | None = None) -> dict[str, Any]:
         """Keyword arguments of :func:`~scalingkit.fit.fit_multistart` for this protocol
         (``bounds`` from ``law.bounds()`` when the preset uses them)."""
         out = {
-            **self.objective_options(),
+            "objective": self.objective,
             "method": self.method,
             "bootstrap_method": self.bootstrap_method,
             **self.tolerances,
@@ -185,11 +175,6 @@ class LawPreset:
             law = self.make_law() if law is None else law
             out["bounds"] = law.bounds() if self.bounds_rule is None else self.bounds_rule(law)
         return out
-
-    @property
-    def objective_formula(self) -> str:
-        """The objective in one line (:func:`~scalingkit.fit.objective.objective_formula`)."""
-        return objective_formula(self.residual, self.loss, self.reduction, self.huber_delta)
 
 
 def _check_mode(mode: str) -> None:
@@ -229,9 +214,7 @@ _MIXTURE_ADDITIVE = LawPreset(
     "mean Huber (δ = 1e-3) of L - L̂",
     n_random_starts=24,
     quick_random_starts=8,
-    reduction="mean",
-    residual="linear",
-    huber_delta=1e-3,
+    objective=ObjectiveSpec(residual="linear", huber_delta=1e-3, reduction="mean"),
     method="L-BFGS-B",
     gtol=1e-10,
     ftol=1e-15,
@@ -267,9 +250,7 @@ PRESETS: dict[str, LawPreset] = {
             paper_grid=_CHINCHILLA_GRID,
             quick_grid=_every_other(_CHINCHILLA_GRID),
             grid_order=("alpha", "beta", "e", "a", "b"),
-            reduction="sum",
-            huber_delta=1e-3,
-            method="L-BFGS-B",
+            objective=ObjectiveSpec(huber_delta=1e-3, reduction="sum"),
             bootstrap_method="BFGS",
             notes="4500-start grid in the notebook's loop order product(alpha, beta, e, a, b); "
             "the quick grid (every other value, 243 starts) is scalingkit's",
@@ -287,9 +268,7 @@ PRESETS: dict[str, LawPreset] = {
                 "alpha": (0.4,),
                 "beta": (0.4,),
             },
-            reduction="mean",
-            huber_delta=1e-3,
-            method="L-BFGS-B",
+            objective=ObjectiveSpec(huber_delta=1e-3, reduction="mean"),
             gtol=1e-10,
             ftol=1e-13,
             bootstrap_method="BFGS",
@@ -307,9 +286,7 @@ PRESETS: dict[str, LawPreset] = {
                 "k": (-0.5, 0.0, 0.5),
                 "kappa": (0.8, 1.0, 1.2),
             },
-            reduction="mean",
-            huber_delta=1e-3,
-            method="L-BFGS-B",
+            objective=ObjectiveSpec(huber_delta=1e-3, reduction="mean"),
             gtol=1e-10,
             ftol=1e-13,
             notes="the 36-start grid and the tolerances are the loss-to-loss workbook's; "
@@ -324,9 +301,7 @@ PRESETS: dict[str, LawPreset] = {
             formula="L(h) = c + k exp(Σ_j t_j h_j)",
             citation="Ye et al. 2024 (arXiv:2403.16952), eq. 1",
             n_random_starts=4,
-            reduction="sum",
-            huber_delta=1e-3,
-            method="L-BFGS-B",
+            objective=ObjectiveSpec(huber_delta=1e-3, reduction="sum"),
             notes="objective and starts are the data-mixtures workbook's baseline protocol",
         ),
     )

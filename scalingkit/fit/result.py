@@ -12,7 +12,7 @@ import pandas as pd
 from .._io import to_jsonable
 from ..laws import ScalingLaw
 from .bootstrap import BootstrapResult
-from .objective import objective_formula
+from .objective import ObjectiveSpec
 from .optimizer import MultiStartResult
 
 if TYPE_CHECKING:
@@ -62,12 +62,9 @@ class FitResult:
         objective); see also :attr:`converged` and :attr:`status`.
     n_starts, n_converged : int
     n_obs : int
-    huber_delta : float
-    reduction, method : str
-    message : str
-    residual, loss : str
-        The objective (:mod:`scalingkit.fit.objective`): ``"log"``/``"linear"`` residuals,
-        ``"huber"``/``"squared"`` per-point loss.
+    objective_spec : ObjectiveSpec
+        The minimised objective (residual, loss, Huber δ, reduction).
+    method, message : str
     multistart : MultiStartResult
     bootstrap : BootstrapResult or None
     se, ci : dict or None
@@ -89,12 +86,9 @@ class FitResult:
     n_starts: int
     n_converged: int
     n_obs: int
-    huber_delta: float
-    reduction: str
+    objective_spec: ObjectiveSpec
     method: str
     message: str
-    residual: str = "log"
-    loss: str = "huber"
     multistart: MultiStartResult | None = field(default=None, repr=False)
     bootstrap: BootstrapResult | None = field(default=None, repr=False)
     se: dict[str, float] | None = None
@@ -116,7 +110,7 @@ class FitResult:
     @property
     def objective_formula(self) -> str:
         """The minimised objective in one line, e.g. ``sum_i Huber_δ(log y_i − log L̂_i)``."""
-        return objective_formula(self.residual, self.loss, self.reduction, self.huber_delta)
+        return self.objective_spec.formula()
 
     @property
     def samples(self) -> pd.DataFrame | None:
@@ -147,10 +141,7 @@ class FitResult:
             "n_starts": self.n_starts,
             "n_converged": self.n_converged,
             "n_obs": self.n_obs,
-            "huber_delta": self.huber_delta,
-            "reduction": self.reduction,
-            "residual": self.residual,
-            "loss": self.loss,
+            **self.objective_spec.to_dict(),
             "objective_formula": self.objective_formula,
             "method": self.method,
             "message": self.message,
@@ -184,21 +175,14 @@ class FitResult:
                 if isinstance(v, (int, float, str, bool)) and v is not None
             }
         )
-        ds.attrs["objective_formula"] = objective_formula(
-            self.residual, self.loss, self.reduction, self.huber_delta, ascii=True
-        )
+        ds.attrs["objective_formula"] = self.objective_spec.formula(ascii=True)
         ds.attrs["converged"] = int(self.converged)
         return ds
-
-    def _describe_objective(self) -> str:
-        kind = f"Huber δ={self.huber_delta:g}" if self.loss == "huber" else "squared loss"
-        res = "" if self.residual == "log" else ", linear residuals"
-        return f"{self.reduction} of {kind}{res}"
 
     def _repr_html_(self) -> str:
         head = (
             f"<p><b>{self.law.name}</b> fit on {self.n_obs} points: objective "
-            f"{self.objective:.6g} ({self._describe_objective()}), {self.fit_status.label}; "
+            f"{self.objective:.6g} ({self.objective_spec.short()}), {self.fit_status.label}; "
             f"{self.n_converged}/{self.n_starts} starts converged ({self.method})"
         )
         if self.bootstrap is not None:

@@ -103,6 +103,21 @@ def _abandon(children: list[tuple[int, int] | None]) -> None:
             pass
 
 
+def _run_shares(run: Callable[[np.ndarray], Any], shares: list[np.ndarray]) -> list[Any]:
+    """``[run(rows) for rows in shares]``: the first share in this process, the others in forked
+    children (a share whose child failed is run here instead)."""
+    children = [_fork(run, rows) for rows in shares[1:]]
+    try:
+        results = [run(shares[0])]
+    except BaseException:
+        _abandon(children)
+        raise
+    for rows, child in zip(shares[1:], children, strict=True):
+        res = None if child is None else _collect(*child)
+        results.append(run(rows) if res is None else res)
+    return results
+
+
 def run_split(
     solve: Callable[[np.ndarray], tuple[Any, ...]], S: int, work: int, n_workers: int
 ) -> tuple[Any, ...]:
@@ -116,15 +131,7 @@ def run_split(
     if n == 1 or not _can_fork():
         return solve(np.arange(S))
     shares = _shares(S, n)
-    children = [_fork(solve, rows) for rows in shares[1:]]
-    try:
-        results = [solve(shares[0])]
-    except BaseException:
-        _abandon(children)
-        raise
-    for rows, child in zip(shares[1:], children, strict=True):
-        res = None if child is None else _collect(*child)
-        results.append(solve(rows) if res is None else res)
+    results = _run_shares(solve, shares)
     n_arrays = len(results[0]) - 1
     out = []
     for i in range(n_arrays):
@@ -148,15 +155,7 @@ def fork_map(fn: Callable[[Any], Any], items: list[Any], n_workers: int) -> list
     def run(rows: np.ndarray) -> list[Any]:
         return [fn(items[i]) for i in rows]
 
-    children = [_fork(run, rows) for rows in shares[1:]]
-    try:
-        done = [run(shares[0])]
-    except BaseException:
-        _abandon(children)
-        raise
-    for rows, child in zip(shares[1:], children, strict=True):
-        res = None if child is None else _collect(*child)
-        done.append(run(rows) if res is None else res)
+    done = _run_shares(run, shares)
     out: list[Any] = [None] * len(items)
     for rows, vals in zip(shares, done, strict=True):
         for i, v in zip(rows, vals, strict=True):

@@ -67,18 +67,8 @@ class SimpleMixtureLaw(_ColumnLaw):
     """
 
     name = "mixture_simple"
-
-    def __init__(self, k: int, domains: Sequence[str] | None = None, **kw: float) -> None:
-        super().__init__(k, domains, **kw)
-        self.param_names = (
-            "e",
-            "a",
-            "alpha",
-            "b",
-            "beta",
-            "gamma",
-            *(f"c_{d}" for d in self.domains),
-        )
+    scalar_names = ("e", "a", "alpha", "b", "beta", "gamma")
+    domain_blocks = ("c",)
 
     def _terms(self, theta, Z):
         c = theta[:, 6 : 6 + self.k]
@@ -184,24 +174,12 @@ class FullMixtureLaw(_ColumnLaw):
     """
 
     name = "mixture_full"
+    scalar_names = ("e", "p_A", "p_B", "g_alpha", "g_beta")
+    domain_blocks = ("u", "v", "ca", "cb", "c", "gamma")
 
-    def __init__(
-        self,
-        k: int,
-        domains: Sequence[str] | None = None,
-        *,
-        n_scale: float = 1e9,
-        d_scale: float = 1e9,
-    ) -> None:
-        super().__init__(k, domains, n_scale=n_scale, d_scale=d_scale)
-        self.param_names = (
-            "e",
-            "p_A",
-            "p_B",
-            "g_alpha",
-            "g_beta",
-            *(f"{pre}_{d}" for pre in ("u", "v", "ca", "cb", "c", "gamma") for d in self.domains),
-        )
+    def __init__(self, k: int, domains: Sequence[str] | None = None, **kw: float) -> None:
+        kw.setdefault("d_scale", 1e9)  # the paper gives no units: 1e9 for both N and D
+        super().__init__(k, domains, **kw)
 
     def _blocks(self, theta):
         k = self.k

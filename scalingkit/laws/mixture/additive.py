@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -46,18 +46,8 @@ class AdditiveMixtureLaw(MixtureLaw):
 
     name = "mixture_additive"
     _grouped_kernel = staticmethod(grouped.additive)
-
-    def __init__(self, k: int, domains: Sequence[str] | None = None, **kw: float) -> None:
-        super().__init__(k, domains, **kw)
-        self.param_names = (
-            "e",
-            "a",
-            "alpha",
-            "b",
-            "beta",
-            *(f"c_{d}" for d in self.domains),
-            *(f"gamma_{d}" for d in self.domains),
-        )
+    scalar_names = ("e", "a", "alpha", "b", "beta")
+    domain_blocks = ("c", "gamma")
 
     def _terms(self, theta, Z):
         k = self.k

@@ -19,11 +19,16 @@ class MixtureLaw(ScalingLaw):
     """Common machinery of the mixture laws: inputs, scaling, gradient in the weights.
 
     Inputs ``X``: ``params`` (N, > 0), ``tokens`` (D, > 0) and ``weights`` (``(n, k)``, >= 0).
+    A subclass names its parameters by ``scalar_names`` (in ``theta`` order) and
+    ``domain_blocks`` (prefixes of the per-domain blocks that follow, each ``k`` long):
+    ``param_names`` is ``(*scalar_names, <p>_<domain> for p in domain_blocks for each domain)``.
     """
 
     input_names = ("params", "tokens", "weights")
     positive_inputs = ("params", "tokens")
     matrix_inputs = ("weights",)
+    scalar_names: tuple[str, ...] = ()
+    domain_blocks: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -41,6 +46,10 @@ class MixtureLaw(ScalingLaw):
         self.domains = domain_names(self.k, domains)
         self.n_scale = float(n_scale)
         self.d_scale = float(d_scale)
+        self.param_names = (
+            *self.scalar_names,
+            *(f"{block}_{d}" for block in self.domain_blocks for d in self.domains),
+        )
 
     def prepare(self, X: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """Validate inputs; precompute ``log(N/n_scale)``, ``log(D/d_scale)``, ``log h``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -32,20 +31,8 @@ class JointMixtureLaw(MixtureLaw):
 
     name = "mixture_joint"
     _grouped_kernel = staticmethod(grouped.joint)
-
-    def __init__(self, k: int, domains: Sequence[str] | None = None, **kw: float) -> None:
-        super().__init__(k, domains, **kw)
-        self.param_names = (
-            "e",
-            "alpha",
-            "beta",
-            "p_A",
-            "p_B",
-            *(f"u_{d}" for d in self.domains),
-            *(f"v_{d}" for d in self.domains),
-            *(f"c_{d}" for d in self.domains),
-            *(f"gamma_{d}" for d in self.domains),
-        )
+    scalar_names = ("e", "alpha", "beta", "p_A", "p_B")
+    domain_blocks = ("u", "v", "c", "gamma")
 
     def _split(self, theta):
         k = self.k

@@ -61,9 +61,9 @@ from .options import (
     SURFACE_LAWS,
     USER_LAWS,
     check_fit_settings,
-    check_objective,
     default_budgets,
     get_preset,
+    objective_overrides,
     parse_budgets,
     parse_columns,
     parse_grid,
@@ -205,23 +205,13 @@ def fit_law(
     laws = parse_laws(law)
     cols = parse_columns(columns)
     factors = parse_scale(scale)
-    check_fit_settings(huber_delta, n_bootstrap, seed)
+    check_fit_settings(n_bootstrap, seed)
+    objective = objective_overrides(residual, loss, reduction, huber_delta)
     chosen = parse_budgets(budgets)
     overrides = parse_grid(grid)
     k_holdout = parse_holdout(holdout)
     if start_grid not in ("paper", "quick"):
         raise FitInputError(f"start_grid: expected 'paper' or 'quick', got {start_grid!r}")
-    for name, value in (("residual", residual), ("loss", loss), ("reduction", reduction)):
-        if value is not None:
-            check_objective(
-                **{
-                    "residual": "log",
-                    "loss": "huber",
-                    "reduction": "sum",
-                    "huber_delta": 1.0,
-                    name: value,
-                }
-            )
     nominal = parse_numbers(isoflop_budgets, "isoflop_budgets")
     width = _check_float(isoflop_width, "isoflop_width")
     if (
@@ -284,10 +274,7 @@ def fit_law(
             meta=meta,
         )
     settings = SurfaceSettings(
-        residual=residual,
-        loss=loss,
-        reduction=reduction,
-        huber_delta=huber_delta,
+        objective=objective,
         n_bootstrap=int(n_bootstrap),
         seed=int(seed),
         grid=overrides,
@@ -330,10 +317,7 @@ def _fit_mixture(
     n0 = len(runs)
     runs = drop_highest_loss(runs, int(opts["drop_highest"]), table.source)
     settings = SurfaceSettings(
-        residual=opts["residual"],
-        loss=opts["loss"],
-        reduction=opts["reduction"],
-        huber_delta=opts["huber_delta"],
+        objective=opts["objective"],
         n_bootstrap=int(opts["n_bootstrap"]),
         seed=int(opts["seed"]),
         start_grid=opts["start_grid"],

@@ -27,7 +27,6 @@ __all__ = [
     "UserResultMixin",
     "ascii_text",
     "exponent_table",
-    "objective_words",
     "unit_diagnostics",
 ]
 
@@ -35,15 +34,6 @@ __all__ = [
 LEVEL = 0.95
 #: N or D below this everywhere looks pre-normalised (e.g. N in millions).
 UNIT_THRESHOLD = 1e4
-
-
-def objective_words(residual: str, loss: str, reduction: str, huber_delta: float) -> str:
-    """The objective in plain words, e.g. ``"the sum over runs of the Huber loss (δ = 0.001)
-    of the log residual log L − log L̂"``."""
-    what = "sum" if reduction == "sum" else "mean"
-    kind = f"the Huber loss (δ = {huber_delta:g})" if loss == "huber" else "half the square"
-    res = "log residual log L − log L̂" if residual == "log" else "residual L − L̂ (linear)"
-    return f"the {what} over runs of {kind} of the {res}"
 
 
 def exponent_table(
@@ -128,32 +118,24 @@ def ascii_text(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii")
 
 
-@dataclass(repr=False, eq=False)
+@dataclass(kw_only=True, repr=False, eq=False)
 class EngineResultMixin:
-    """The fields and properties a user fit made by :func:`scalingkit.fit.fit_multistart` (a
-    ``FitResult``) adds: the law's preset, formula and source, where the runs came from (CSV
-    path or ``"DataFrame"``, its sha256, role -> column, ``--scale`` factors, highest-loss runs
-    dropped), the runs in raw units, the bootstrap seed, the box of the fit (fitted
-    parametrisation), the hold-out test (:mod:`.holdout`); the objective in words and the
-    number of bootstrap refits."""
+    """What a user fit made by :func:`scalingkit.fit.fit_multistart` (a ``FitResult``) adds
+    beside the runs' provenance (:class:`UserResultMixin`): the law's preset, formula and
+    source, the runs in raw units, the box of the fit (fitted parametrisation), the hold-out
+    test (:mod:`.holdout`); the objective in words and the number of bootstrap refits."""
 
     preset: str = ""
     formula: str = ""
     citation: str = ""
-    source: str = ""
-    source_sha256: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
-    scale: dict[str, float] = field(default_factory=dict)
-    n_dropped: int = 0
     runs: pd.DataFrame | None = field(default=None, repr=False)
-    seed: int = 0
     bounds: list[tuple[float | None, float | None]] | None = None
     holdout: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def objective_description(self) -> str:
-        """The objective in words (:func:`objective_words`)."""
-        return objective_words(self.residual, self.loss, self.reduction, self.huber_delta)
+        """The objective in words (:meth:`~scalingkit.fit.ObjectiveSpec.words`)."""
+        return self.objective_spec.words()
 
     @property
     def n_bootstrap(self) -> int:
@@ -161,11 +143,33 @@ class EngineResultMixin:
         return 0 if self.bootstrap is None else len(self.bootstrap.converged)
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class UserResultMixin:
-    """Exit status, diagnostics text and provenance of a user fit (needs ``converged``,
-    ``diagnostics``, ``columns``, ``source`` and ``source_sha256``)."""
+    """Provenance, exit status and diagnostics text of a user fit (the result class adds
+    ``converged`` and ``diagnostics``).
 
-    diagnostics: list[Diagnostic]
+    Attributes
+    ----------
+    source : str
+        CSV path as given, or ``"DataFrame"``.
+    source_sha256 : str or None
+        sha256 of the CSV file.
+    columns : dict
+        Role -> column name used.
+    scale : dict
+        ``--scale`` factors applied to the columns.
+    n_dropped : int
+        Highest-loss runs dropped before fitting (``drop_highest_loss``).
+    seed : int
+        Bootstrap seed.
+    """
+
+    source: str = ""
+    source_sha256: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    scale: dict[str, float] = field(default_factory=dict)
+    n_dropped: int = 0
+    seed: int = 0
 
     def columns_text(self) -> str:
         """The column mapping as ``params=N,tokens=D,loss=L``."""

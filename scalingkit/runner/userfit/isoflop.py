@@ -120,7 +120,7 @@ class IsoFlopResult(UserResultMixin):
         Compute budgets (FLOP) of :meth:`allocation`.
     diagnostics : list of Diagnostic
     source, source_sha256, columns, scale, n_dropped, seed
-        As for :class:`~scalingkit.runner.userfit.UserFitResult`.
+        The runs' provenance (:class:`~.common.UserResultMixin`).
     """
 
     fit: IsoFlopFit
@@ -128,12 +128,6 @@ class IsoFlopResult(UserResultMixin):
     grouping: str
     budgets: np.ndarray
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    source: str = ""
-    source_sha256: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
-    scale: dict[str, float] = field(default_factory=dict)
-    n_dropped: int = 0
-    seed: int = 0
 
     preset = "isoflop"
     fit_method = "isoflop"

@@ -190,7 +190,6 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
     def page_context(self, ctx: dict[str, Any]) -> dict[str, Any]:
         """The ``fit.html.j2`` variables (:func:`~.sections.page_context` gives the shared
         ones)."""
-        from ...fit import objective_formula
         from .sections import data_table, section
 
         ctx.update(
@@ -207,9 +206,7 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
                 )
                 + ".",
                 "objective_words": self.objective_description,
-                "objective_formula": objective_formula(
-                    self.residual, self.loss, self.reduction, self.huber_delta
-                ),
+                "objective_formula": self.objective_spec.formula(),
                 "data_table": data_table(
                     self.runs, {"params": "N (params)", "tokens": "D (tokens)", "loss": "loss"}
                 ),
@@ -291,8 +288,8 @@ def _fit_one(
     preset = get_preset(key)
     law = preset.make_law(len(weights), names)
     y = runs["loss"].to_numpy(float)
-    opts = {**preset.fit_options(law), **s.objective(preset)}
-    if opts["reduction"] == "sum":
+    opts = {**preset.fit_options(law), "objective": s.objective_spec(preset)}
+    if opts["objective"].reduction == "sum":
         opts["gtol"] = opts["gtol"] * len(y)  # the preset's gtol is for the mean objective
     opts["bounds"] = _bounds(preset, law, s.bounds)
     if key == "mixture_joint":
@@ -403,16 +400,9 @@ def fit_mixture_runs(
         diags.append(Diagnostic("no_holdout", WARNING, f"no hold-out test: {exc}", (), np.nan))
     res, preset, bounds = _fit_one(runs, key, s, s.n_bootstrap, names, keep)
     base = {f.name: getattr(res, f.name) for f in fields(FitResult)}
-    base.update({k: meta[k] for k in ("source", "source_sha256", "columns", "scale") if k in meta})
-    out = MixtureFitResult(**base, preset=key, formula=preset.formula, citation=preset.citation)
-    out.runs, out.weights, out.excluded, out.seed, out.bounds = (
-        runs,
-        keep,
-        zero,
-        int(s.seed),
-        bounds,
-    )
-    out.n_dropped = int(meta.get("n_dropped", 0))
+    out = MixtureFitResult(**base, **meta, preset=key, formula=preset.formula)
+    out.citation, out.runs, out.weights, out.excluded = preset.citation, runs, keep, zero
+    out.seed, out.bounds = int(s.seed), bounds
     for c in zero:
         diags.append(
             Diagnostic(

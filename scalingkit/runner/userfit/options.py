@@ -25,10 +25,10 @@ __all__ = [
     "SURFACE_LAWS",
     "USER_LAWS",
     "check_fit_settings",
-    "check_objective",
     "default_budgets",
     "get_preset",
     "law_key",
+    "objective_overrides",
     "parse_bounds",
     "parse_budgets",
     "parse_columns",
@@ -315,29 +315,31 @@ def default_budgets(compute: Any, beyond: float = 3.0, max_budgets: int = 6) -> 
     return 10.0 ** np.arange(hi, lo - 1, -step)[::-1].astype(float)
 
 
-def check_objective(residual: Any, loss: Any, reduction: Any, huber_delta: Any) -> None:
-    """Raise :class:`FitInputError` for an unknown residual, loss or reduction, or a Huber δ
-    that is not a positive number (with ``loss="huber"``)."""
-    for name, value, valid in (
-        ("residual", residual, fit.RESIDUALS),
-        ("loss", loss, fit.LOSSES),
-        ("reduction", reduction, fit.REDUCTIONS),
-    ):
-        if value not in valid:
-            raise FitInputError(f"{name}: expected one of {', '.join(valid)}, got {value!r}")
-    if (
-        isinstance(huber_delta, bool)
-        or not isinstance(huber_delta, numbers.Real)
-        or not (math.isfinite(huber_delta) and huber_delta > 0)
-    ):
-        raise FitInputError(f"huber_delta: must be a positive number, got {huber_delta!r}")
-
-
-def check_fit_settings(huber_delta: Any, n_bootstrap: Any, seed: Any) -> None:
-    """Raise :class:`FitInputError` for a Huber δ that is not a positive number, a bootstrap
-    count that is not 0 or at least 2, or a seed outside ``[0, 2**32)``."""
+def objective_overrides(
+    residual: Any = None, loss: Any = None, reduction: Any = None, huber_delta: Any = None
+) -> dict[str, Any]:
+    """The objective options the user set (None: the preset's), each checked: a
+    :class:`FitInputError` naming the first unknown residual, loss or reduction, or a Huber δ
+    that is not a positive number. Apply them with ``dataclasses.replace(preset.objective,
+    **overrides)``."""
+    given = {"residual": residual, "loss": loss, "reduction": reduction}
+    given = {k: v for k, v in given.items() if v is not None}
     if huber_delta is not None:
-        check_objective("log", "huber", "sum", huber_delta)
+        if isinstance(huber_delta, bool) or not isinstance(huber_delta, numbers.Real):
+            raise FitInputError(f"huber_delta: must be a positive number, got {huber_delta!r}")
+        given["huber_delta"] = huber_delta
+    try:
+        fit.ObjectiveSpec(**given)
+        if huber_delta is not None:  # a bad δ is an error with the squared loss too
+            fit.ObjectiveSpec(huber_delta=huber_delta)
+    except ValueError as exc:
+        raise FitInputError(str(exc)) from None
+    return given
+
+
+def check_fit_settings(n_bootstrap: Any, seed: Any) -> None:
+    """Raise :class:`FitInputError` for a bootstrap count that is not 0 or at least 2, or a
+    seed outside ``[0, 2**32)``."""
     if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int | np.integer):
         raise FitInputError(f"n_bootstrap: expected an integer, got {n_bootstrap!r}")
     if n_bootstrap < 0 or n_bootstrap == 1:

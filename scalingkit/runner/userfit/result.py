@@ -29,34 +29,20 @@ class UserFitResult(EngineResultMixin, UserResultMixin, FitResult):
     ----------------
     preset : str
         Law (``chinchilla`` or ``kaplan``).
-    formula, citation : str
-    source : str
-        CSV path as given, or ``"DataFrame"``.
-    source_sha256 : str or None
-        sha256 of the CSV file.
-    columns : dict
-        Role -> column name used.
-    runs : pandas.DataFrame
-        ``params``, ``tokens``, ``loss``, ``compute`` (= 6ND), in raw units.
+    formula, citation, runs, bounds, holdout
+        :class:`~.common.EngineResultMixin` (``runs``: ``params``, ``tokens``, ``loss``,
+        ``compute`` (= 6ND), in raw units).
     budgets : ndarray
         Compute budgets (FLOP) of :meth:`allocation` by default.
-    seed : int
-        Bootstrap seed.
-    scale : dict
-        ``--scale`` factors applied to the columns.
-    n_dropped : int
-        Highest-loss runs dropped before fitting (``drop_highest_loss``).
-    bounds : list of (low, high) or None
-        The box of the fit (fitted parametrisation).
-    holdout : dict or None
-        The extrapolation test (:func:`~scalingkit.runner.userfit.holdout.holdout_test`).
+    source, source_sha256, columns, scale, n_dropped, seed
+        The runs' provenance (:class:`~.common.UserResultMixin`).
     comparison : pandas.DataFrame or None
         One row per law fitted to the same runs (``--law chinchilla,kaplan``).
     compared : dict
         Law -> its own :class:`UserFitResult` (the others of the comparison).
     """
 
-    preset: str = "chinchilla"  # the other fields of EngineResultMixin: as documented above
+    preset: str = "chinchilla"  # the other fields: EngineResultMixin, UserResultMixin
     budgets: np.ndarray | None = field(default=None, repr=False)
     comparison: pd.DataFrame | None = field(default=None, repr=False)
     compared: dict[str, UserFitResult] = field(default_factory=dict, repr=False)
@@ -148,7 +134,7 @@ class UserFitResult(EngineResultMixin, UserResultMixin, FitResult):
                 "n_dropped_highest_loss": self.n_dropped,
                 "bounds": self.bounds,
                 "seed": self.seed,
-                "huber_delta": self.huber_delta,
+                "huber_delta": self.objective_spec.huber_delta,
                 "confidence_level": LEVEL,
                 "data": {
                     "n_runs": len(self.runs),
@@ -215,14 +201,11 @@ class UserFitResult(EngineResultMixin, UserResultMixin, FitResult):
             "objective": float(self.objective),
             "objective_formula": ds.attrs.get("objective_formula", ""),
             "objective_description": ascii_text(self.objective_description),
-            "residual": self.residual,
-            "loss": self.loss,
+            **self.objective_spec.to_dict(),
             "message": self.message,
             "n_starts": int(self.n_starts),
             "n_converged": int(self.n_converged),
             "n_runs": len(self.runs),
-            "huber_delta": float(self.huber_delta),
-            "reduction": self.reduction,
             "optimizer": self.method,
             "seed": int(self.seed),
             "n_bootstrap": self.n_bootstrap,

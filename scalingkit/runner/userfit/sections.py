@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-from ...fit import objective_formula
 from ...fit.diagnostics import ERROR
 from ..formatting import fmt
 from ..pages import Markup, frame_html
@@ -128,7 +127,7 @@ def _surface(r: UserFitResult, figures: dict, captions: dict) -> dict[str, Any]:
             "method_text": f"Parametric surface fit from {r.n_starts} starts ({r.method}); the "
             f"reported fit is the best converged start.{bounds}",
             "objective_words": r.objective_description,
-            "objective_formula": objective_formula(r.residual, r.loss, r.reduction, r.huber_delta),
+            "objective_formula": r.objective_spec.formula(),
             "data_table": data_table(
                 r.runs,
                 {

@@ -60,14 +60,8 @@ class ShiftedPowerResult(UserResultMixin):
     r_squared: float
     samples: pd.DataFrame | None = None
     n_bootstrap: int = 0
-    seed: int = 0
     holdout: dict[str, Any] | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    source: str = ""
-    source_sha256: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
-    scale: dict[str, float] = field(default_factory=dict)
-    n_dropped: int = 0
 
     preset = "shifted_power"
     fit_method = "ols_loglog"

@@ -10,17 +10,17 @@ hold-out test and a comparison with the other listed laws (:mod:`.holdout`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ...errors import FitInputError
-from ...fit import FitResult, fit_multistart
+from ...fit import FitResult, LawPreset, ObjectiveSpec, fit_multistart
 from .common import unit_diagnostics
 from .holdout import compare_laws, holdout_split, holdout_summary
-from .options import check_objective, default_budgets, get_preset, parse_bounds
+from .options import default_budgets, get_preset, parse_bounds
 from .result import UserFitResult
 
 __all__ = ["SurfaceSettings", "fit_surface"]
@@ -30,10 +30,7 @@ __all__ = ["SurfaceSettings", "fit_surface"]
 class SurfaceSettings:
     """Everything a surface fit needs besides the runs (validated by the caller)."""
 
-    residual: str | None = None
-    loss: str | None = None
-    reduction: str | None = None
-    huber_delta: float | None = None
+    objective: Mapping[str, Any] = field(default_factory=dict)
     n_bootstrap: int = 1000
     seed: int = 0
     grid: Mapping[str, Sequence[float]] | None = None
@@ -42,16 +39,13 @@ class SurfaceSettings:
     budgets: np.ndarray | None = None
     holdout: int | None = None
 
-    def objective(self, preset: Any) -> dict[str, Any]:
-        """The objective options: the user's where given, else the preset's."""
-        out = {
-            "residual": self.residual or preset.residual,
-            "loss": self.loss or preset.loss,
-            "reduction": self.reduction or preset.reduction,
-            "huber_delta": preset.huber_delta if self.huber_delta is None else self.huber_delta,
-        }
-        check_objective(**out)
-        return out
+    def objective_spec(self, preset: LawPreset) -> ObjectiveSpec:
+        """The preset's objective with the options the user set
+        (:func:`~.options.objective_overrides`) in its place."""
+        try:
+            return replace(preset.objective, **self.objective)
+        except ValueError as exc:
+            raise FitInputError(str(exc)) from None
 
 
 def _fit_one(
@@ -67,7 +61,7 @@ def _fit_one(
         )
     bounds = parse_bounds(s.bounds, model)
     X = {"params": runs["params"].to_numpy(), "tokens": runs["tokens"].to_numpy()}
-    opts = {**preset.fit_options(model), **s.objective(preset)}
+    opts = {**preset.fit_options(model), "objective": s.objective_spec(preset)}
     if bounds is not None:
         opts["bounds"] = bounds
     res = fit_multistart(
@@ -97,7 +91,7 @@ def _fit_one(
 
 def _residuals(res: UserFitResult) -> np.ndarray:
     pred = res.predictions()
-    if res.residual == "log":
+    if res.objective_spec.residual == "log":
         return pred["residual"].to_numpy()
     return (pred["loss"] - pred["predicted"]).to_numpy()
 
@@ -138,10 +132,8 @@ def fit_surface(
     """
     s = settings
     if len(laws) > 1:
-        first = get_preset(laws[0]).objective_options()
-        s = SurfaceSettings(
-            **{**vars(settings), **{k: getattr(settings, k) or first[k] for k in first}}
-        )
+        first = get_preset(laws[0]).objective.to_dict()
+        s = replace(settings, objective={**first, **settings.objective})
     split = None
     if s.holdout is not None:  # asked for: an impossible split is an input error, before fitting
         split = holdout_split(runs, s.holdout, get_preset(laws[0]).make_law().n_params)

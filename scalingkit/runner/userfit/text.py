@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ...fit import objective_formula
 from ..formatting import fmt
 
 if TYPE_CHECKING:
@@ -66,7 +65,7 @@ def objective_lines(r: Any) -> list[str]:
     """The objective in words and as a formula."""
     return [
         f"objective: {r.objective_description}",
-        f"           {objective_formula(r.residual, r.loss, r.reduction, r.huber_delta)}",
+        f"           {r.objective_spec.formula()}",
     ]
 
 

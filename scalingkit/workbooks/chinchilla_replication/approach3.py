@@ -92,7 +92,7 @@ def fit_approach3(
         X,
         y,
         starts,
-        **{**PRESET.fit_options(_LAW), "huber_delta": huber_delta},
+        **{**PRESET.fit_options(_LAW), "objective": fit.ObjectiveSpec(huber_delta=huber_delta)},
         n_bootstrap=n_bootstrap,
         bootstrap_start=bootstrap_start,
         seed=seed,

@@ -194,7 +194,9 @@ def fit_huber_likelihood(
         "params": {k: float(v) for k, v in _LAW.natural(theta).items()},
         "sigma": float(np.exp(res.x[5])),
         "loglik": -float(res.fun),
-        "objective": float(fit.objective(_LAW, theta, X, y, huber_delta=huber_delta)),
+        "objective": float(
+            fit.objective(_LAW, theta, X, y, fit.ObjectiveSpec(huber_delta=huber_delta))
+        ),
         "success": bool(res.success),
         "message": str(res.message),
     }

@@ -78,7 +78,7 @@ def fit_baselines(
                     {"weights": H[tr]},
                     y[tr],
                     _fit.random_starts(dml, n_starts, seed),
-                    huber_delta=huber_delta,
+                    objective=_fit.ObjectiveSpec(huber_delta=huber_delta),
                 )
                 pred["data_mixing_law"][te] = dml.predict(r.theta, {"weights": H[te]})
                 conv[te] = r.converged

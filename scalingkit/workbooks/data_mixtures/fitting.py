@@ -81,7 +81,7 @@ def _fit_one(
     options: Mapping[str, Any],
 ) -> MixtureFit:
     """Fit the ``kind`` law of ``starts`` (sum of Huber on log L, L-BFGS-B within the law's
-    bounds, L-BFGS-B refits) with ``options`` (huber_delta, maxiter, n_bootstrap, seed), timed."""
+    bounds, L-BFGS-B refits) with ``options`` (objective, maxiter, n_bootstrap, seed), timed."""
     import time
 
     law = make_law(kind)
@@ -91,8 +91,6 @@ def _fit_one(
         X,
         y,
         starts,
-        reduction="sum",
-        method="L-BFGS-B",
         bounds=law.bounds(),
         bootstrap_method="L-BFGS-B",
         **options,
@@ -145,7 +143,7 @@ def fit_mixture_laws(
         data = (law_inputs(sub), sub[col].to_numpy(float))
         n_dropped = int((~ok).sum())
         options = {
-            "huber_delta": huber_delta,
+            "objective": _fit.ObjectiveSpec(huber_delta=huber_delta, reduction="sum"),
             "maxiter": maxiter,
             "n_bootstrap": n_bootstrap,
             "seed": seed + ti,

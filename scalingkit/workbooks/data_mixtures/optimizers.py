@@ -44,7 +44,7 @@ def basinhopping_fit(
     ``tight=False``: scipy's default L-BFGS-B options; ``tight=True``: ``gtol`` / ``ftol`` of
     the batched fitter (:data:`~.paper_fit.GTOL`, :data:`~.paper_fit.FTOL`).
     """
-    obj = BatchedObjective(law, X, y, n_starts=1, **OBJECTIVES[objective][1])
+    obj = BatchedObjective(law, X, y, OBJECTIVES[objective][1], n_starts=1)
     idx = np.zeros(1, dtype=int)
     calls = {"n": 0}
 

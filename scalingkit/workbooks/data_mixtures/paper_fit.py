@@ -91,7 +91,7 @@ def full_starts(theta_joint: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 
 def _tolerances(objective: str, n: int) -> dict[str, float]:
-    scale = n if OBJECTIVES[objective][1]["reduction"] == "sum" else 1.0
+    scale = n if OBJECTIVES[objective][1].reduction == "sum" else 1.0
     return {"gtol": GTOL * scale, "ftol": FTOL, "maxiter": MAXITER}
 
 
@@ -121,7 +121,7 @@ def fit_protocol_laws(
         raise ValueError("laws: the full law is warm-started from the joint fit; add 'joint'")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective: expected one of {', '.join(OBJECTIVES)}, got {objective!r}")
-    options = OBJECTIVES[objective][1]
+    spec = OBJECTIVES[objective][1]
     fit_rows = runs[runs["split"] == "fit"]
     out: dict[tuple[str, str], MixtureFit] = {}
     order = [law for law in PAPER_LAWS if law in laws]
@@ -146,9 +146,8 @@ def fit_protocol_laws(
                 X,
                 y,
                 starts,
-                method="L-BFGS-B",
+                objective=spec,
                 bounds=fit_bounds(law),
-                **options,
                 **_tolerances(objective, len(y)),
             )
             out[(domain, kind)] = MixtureFit(
@@ -206,10 +205,9 @@ def mixture_bootstrap(
         law_inputs(sub),
         sub[col].to_numpy(float),
         np.tile(mf.theta, (n_boot, 1)),
+        objective=OBJECTIVES[objective][1],
         weights=w,
-        method="L-BFGS-B",
         bounds=fit_bounds(law),
-        **OBJECTIVES[objective][1],
         **_tolerances(objective, len(sub)),
     )
     return MixtureBootstrap(ms.theta, ms.objective, ms.converged, counts)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ...data import require_columns
-from ...fit import get_preset
+from ...fit import ObjectiveSpec, get_preset
 from .runs import DOMAINS, loss_column, mixture_ids
 
 __all__ = [
@@ -73,19 +73,12 @@ SPLITS: dict[str, tuple[str, Mapping[float, float], bool]] = {
 }
 
 _PRESET = get_preset("shukor2025")
-#: Objective name -> (description, options of :func:`scalingkit.fit.fit_multistart`).
-OBJECTIVES: dict[str, tuple[str, dict[str, object]]] = {
-    "paper": (
-        "eq. 2.6: mean Huber(L - L̂)",
-        {
-            "residual": _PRESET.residual,
-            "reduction": _PRESET.reduction,
-            "huber_delta": _PRESET.huber_delta,
-        },
-    ),
+#: Objective name -> (description, :class:`~scalingkit.fit.ObjectiveSpec`).
+OBJECTIVES: dict[str, tuple[str, ObjectiveSpec]] = {
+    "paper": ("eq. 2.6: mean Huber(L - L̂)", _PRESET.objective),
     "log_sum": (
         "earlier: sum Huber(log L - log L̂)",
-        {"residual": "log", "reduction": "sum", "huber_delta": _PRESET.huber_delta},
+        ObjectiveSpec(huber_delta=_PRESET.objective.huber_delta, reduction="sum"),
     ),
 }
 

@@ -12,6 +12,7 @@ conv_model  the real-data model: random 1-D convolution features and a ridge cla
 metrics     pruning metrics on real data (margin, EL2N, prototype, random) and selection
 real_data   the real-data design and its runs on MNIST-1D pools of growing size
 real_analysis  paired differences, crossovers, envelope and class shares of those runs
+replicates  means over replicates and their standard errors (simulation and real data)
 design      the grids of each mode
 figures     the notebook's figures (imported on first use)
 

@@ -23,6 +23,7 @@ import pandas as pd
 from ...fit import bootstrap_weights, ols_line, percentile_interval
 from .claims import sign_change
 from .real_data import CLASS_COLUMNS
+from .replicates import replicate_mean
 
 __all__ = [
     "EnvelopeAnalysis",
@@ -45,15 +46,10 @@ def _paired(left: pd.DataFrame, right: pd.DataFrame, keys: list[str], by: list[s
     d = left.merge(right[[*keys, "rep", "error"]], on=[*keys, "rep"], suffixes=("", "_ref"))
     d["diff"] = d["error"] - d["error_ref"]
     g = d.groupby(by, sort=True)
-    out = g.agg(
-        err=("error", "mean"),
-        err_ref=("error_ref", "mean"),
-        diff=("diff", "mean"),
-        sd=("diff", "std"),
-        n=("diff", "size"),
-    ).reset_index()
-    out["se"] = out.pop("sd") / np.sqrt(out["n"])
-    return out
+    means = (
+        g[["error", "error_ref"]].mean().rename(columns={"error": "err", "error_ref": "err_ref"})
+    )
+    return means.join(replicate_mean(g["diff"], "diff")).reset_index()
 
 
 def paired_differences(runs: pd.DataFrame) -> pd.DataFrame:
@@ -167,9 +163,7 @@ def cell_means(runs: pd.DataFrame) -> pd.DataFrame:
     pool-trained): columns ``pool, f, n_kept, metric, strategy, error, se, n``."""
     main = runs[(runs.selection == "unbalanced") & (runs.probe == "pool")]
     g = main.groupby(["pool", "f", "n_kept", "metric", "strategy"], sort=True).error
-    out = g.agg(error="mean", sd="std", n="size").reset_index()
-    out["se"] = out.pop("sd") / np.sqrt(out["n"])
-    return out
+    return replicate_mean(g, "error").reset_index()
 
 
 def class_shares(runs: pd.DataFrame, pool: int, f: float, selection: str = "unbalanced"):

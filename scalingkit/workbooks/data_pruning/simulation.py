@@ -17,6 +17,7 @@ from scipy.optimize import nnls
 from .design import StudyDesign
 from .field import STRATEGIES, Strategy
 from .replica import ReplicaTheory
+from .replicates import replicate_mean
 
 __all__ = [
     "MaxMarginResult",
@@ -207,16 +208,9 @@ def simulate_grid(
 def summarize_simulation(sim: pd.DataFrame) -> pd.DataFrame:
     """Mean ± SE of ε and of the max margin κ per (theta, f, strategy, alpha_tot)."""
     g = sim.groupby(["theta", "f", "strategy", "alpha_tot"], sort=True)
-    out = g.agg(
-        eps_mean=("eps", "mean"),
-        eps_sd=("eps", "std"),
-        n=("eps", "count"),
-        kappa_mean=("kappa", "mean"),
-        kappa_sd=("kappa", "std"),
-    ).reset_index()
-    out["eps_se"] = out["eps_sd"] / np.sqrt(out["n"])
-    out["kappa_se"] = out["kappa_sd"] / np.sqrt(out["n"])
-    return out
+    eps = replicate_mean(g["eps"], "eps_mean", se="eps_se")
+    kappa = replicate_mean(g["kappa"], "kappa_mean", se="kappa_se").drop(columns="n")
+    return eps.join(kappa).reset_index()
 
 
 def compare_theory_simulation(

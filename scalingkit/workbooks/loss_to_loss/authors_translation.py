@@ -262,7 +262,9 @@ def baseline_objectives(
         ):
             theta = _LAW.from_natural(**{k: float(p[k]) for k in _NAT})
             vals[who] = float(
-                _fit.objective(_LAW, theta, X, y, huber_delta=huber_delta, reduction="mean")
+                _fit.objective(
+                    _LAW, theta, X, y, _fit.ObjectiveSpec(huber_delta=huber_delta, reduction="mean")
+                )
             )
         rows.append(
             {"corpus": c, **vals, "ours_le_authors": vals["ours"] <= vals["authors"] + 1e-12}

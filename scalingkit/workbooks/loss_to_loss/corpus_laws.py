@@ -114,16 +114,8 @@ def fit_corpus_laws(
             extra = dict(fit_kwargs, gtol=gtol, ftol=ftol)
             if n_bootstrap:
                 extra.update(n_bootstrap=n_bootstrap, seed=seed)
-            res = _fit.fit_multistart(
-                law,
-                Xk,
-                y[ok],
-                grid,
-                huber_delta=huber_delta,
-                reduction="mean",
-                method="L-BFGS-B",
-                **extra,
-            )
+            spec = _fit.ObjectiveSpec(huber_delta=huber_delta, reduction="mean")
+            res = _fit.fit_multistart(law, Xk, y[ok], grid, objective=spec, **extra)
             theta = np.asarray(res.theta, dtype=float)
             row = {
                 "corpus": corpus,

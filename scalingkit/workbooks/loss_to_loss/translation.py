@@ -104,14 +104,13 @@ def translation_experiment(
         col = loss_column(VAL_LOSS[destination])
         X = {"params": few["params"].to_numpy(float), "tokens": few["tokens"].to_numpy(float)}
         y = few[col].to_numpy(float)
+        spec = _fit.ObjectiveSpec(huber_delta=huber_delta, reduction="mean")
         res_t = _fit.fit_multistart(
-            translated, X, y, _TRANSLATED.starts(translated), huber_delta=huber_delta,
-            reduction="mean", method="L-BFGS-B", **fit_kwargs,
-        )  # fmt: skip
+            translated, X, y, _TRANSLATED.starts(translated), objective=spec, **fit_kwargs
+        )
         res_d = _fit.fit_multistart(
-            kaplan, X, y, _KAPLAN.starts(kaplan), huber_delta=huber_delta, reduction="mean",
-            method="L-BFGS-B", **fit_kwargs,
-        )  # fmt: skip
+            kaplan, X, y, _KAPLAN.starts(kaplan), objective=spec, **fit_kwargs
+        )
         theta_t = np.asarray(res_t.theta, float)
         theta_d = np.asarray(res_d.theta, float)
         full_key = (destination, VAL_LOSS[destination])
