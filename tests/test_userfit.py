@@ -196,6 +196,8 @@ def test_cli_writes_json_netcdf_and_html_matching_the_api(csv_path: Path, tmp_pa
         assert f'id="fig-{fig}"' in page
     assert "Converged" in page and "NOT converged" not in page
     assert "E + A/N^α + B/D^β" in page and "Versions" in page and "<script" not in page
+    # the objective in words keeps its capitals (Huber, L): only the first letter is raised
+    assert "<p>The sum over runs of the Huber loss (δ = 0.001) of the log residual log L" in page
 
 
 def test_cli_not_converged_exits_1_and_says_so(csv_path: Path, tmp_path, capsys, monkeypatch):

@@ -562,3 +562,13 @@ def test_shifted_power_bad_inputs(tmp_path: Path) -> None:
         uf.fit_law(pairs, "shifted-power", columns="x=lx", n_bootstrap=0)
     with pytest.raises(uf.FitInputError, match="only for --law shifted-power"):
         uf.fit_law(pairs, columns="params=N,tokens=D,loss=lx", irreducible="e_x=1")
+
+
+def test_holdout_line_names_a_single_budget_once() -> None:
+    from scalingkit.runner.userfit.text import holdout_lines
+
+    h = {"rule": "top budget", "n_train": 96, "n_heldout": 12, "compute_min": 1.2e20,
+         "compute_max": 1.2e20, "mre": 0.0005, "max_abs_rel_error": 0.0009, "train_ok": True}  # fmt: skip
+    assert "predicting 12 runs at C = 1.2e+20: mean" in holdout_lines(h)[0]
+    h["compute_max"] = 3e20
+    assert "at C = 1.2e+20 to 3e+20: mean" in holdout_lines(h)[0]

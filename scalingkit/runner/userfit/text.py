@@ -82,9 +82,10 @@ def holdout_lines(h: dict[str, Any] | None) -> list[str]:
     """The extrapolation test in a few lines."""
     if not h:
         return []
+    lo, hi = budget_text(h["compute_min"]), budget_text(h["compute_max"])
     lines = [
         f"hold-out ({h['rule']}): fitted to {h['n_train']} runs, predicting {h['n_heldout']} "
-        f"runs at C = {budget_text(h['compute_min'])} to {budget_text(h['compute_max'])}: "
+        f"runs at C = {lo if lo == hi else f'{lo} to {hi}'}: "
         f"mean |relative error| {h['mre']:.3%}, max {h['max_abs_rel_error']:.3%}"
         + ("" if h["train_ok"] else " (the hold-out fit is NOT valid: " + h["train_note"] + ")")
     ]
