@@ -189,6 +189,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         isoflop_width=args.isoflop_width,
         isoflop_min_runs=args.isoflop_min_runs,
         irreducible=args.irreducible,
+        hstar_at=args.hstar_at,
     )
     try:
         written = userfit.write_outputs(result, args.out)  # all or nothing
@@ -396,6 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
        help="isoflop: runs a budget needs for its parabola (default 5)")
     fa("--irreducible", metavar="e_x=V,e_y=V", help="shifted-power: E_x, E_y (default: each "
        "the E of a Kaplan fit on N and D)")
+    fa("--hstar-at", metavar="N:D,...", help="mixture laws: compute h* at these model sizes and "
+       "token counts (raw counts, e.g. 7e9:1.4e11; default: the held-out configurations)")
     fa("--out", default="fit", help="output folder: fit.json, fit.nc, report.html (default fit/)")
     # fmt: on
     p_fit.set_defaults(func=_cmd_fit)

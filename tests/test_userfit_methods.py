@@ -448,6 +448,7 @@ BAD = {
     "holdout too many": (None, ["--holdout", "largest:46"], "leaves 2 runs"),
     "isoflop holdout": (None, ["--method", "isoflop", "--holdout", "largest"], "Approach 2"),
     "law twice": (None, ["--law", "chinchilla,Chinchilla"], "listed twice"),
+    "hstar_at surface": (None, ["--hstar-at", "7e9:1e11"], "hstar_at: only for --law mixture"),
     "unknown law": (None, ["--law", "hoffmann"], "valid laws: chinchilla, kaplan"),
     "drop too many": (None, ["--drop-highest-loss", "46"], "drop"),
     "huber delta": (None, ["--huber-delta", "-1"], "huber_delta"),

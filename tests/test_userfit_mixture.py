@@ -129,6 +129,30 @@ def test_joint_fit_recovers_hstar_and_extrapolates(monkeypatch) -> None:
     assert "no bootstrap (--bootstrap 0)" in res.table()
 
 
+def test_hstar_at_requested_scales(monkeypatch) -> None:
+    """--hstar-at: h* of the joint law (which depends on N and D) at a trained configuration
+    and at a larger scale without runs, each against the true law's h* there."""
+    p = fit.PRESETS["mixture_joint"]
+    monkeypatch.setitem(fit.PRESETS, "mixture_joint", replace(p, quick_random_starts=4))
+    df, law, theta = mixture_runs("joint")
+    res = uf.fit_law(df, "mixture-joint", columns=MAP, n_bootstrap=0, start_grid="quick",
+                     hstar_at="1e9:2e10, 7e9:1.4e11")  # fmt: skip
+    pts = res.hstar_points
+    assert pts[["params", "tokens"]].to_numpy().tolist() == [[1e9, 2e10], [7e9, 1.4e11]]
+    assert pts["requested"].all() and pts["trained_here"].tolist() == [True, False]
+    for i, (n, d) in enumerate([(1e9, 2e10), (7e9, 1.4e11)]):
+        hs = res.hstar[res.hstar["point"] == i].set_index("domain").loc[COLS, "h"].to_numpy()
+        np.testing.assert_allclose(hs, optimal_weights([law], [theta], n, d)[0][0], atol=0.03)
+    far = pts.iloc[1]
+    X = {"params": np.full(len(df), 7e9), "tokens": np.full(len(df), 1.4e11),
+         "weights": df[COLS].to_numpy()}  # fmt: skip
+    pred = res.law.predict(res.theta, X)
+    assert np.isnan(far["best_observed"]) and far["best_run"] == int(np.argmin(pred))
+    assert far["loss_at_hstar"] <= far["predicted_at_best"] + 1e-12  # h* beats every trained mix
+    assert "at this N and D, where you have no run" in res.table()
+    assert [q["trained_here"] for q in res.to_dict()["h_star"]] == [True, False]
+
+
 def test_a_domain_never_used_is_left_out_with_a_warning() -> None:
     df, _, _ = mixture_runs("additive")
     df["h_math"] = 0.0
@@ -199,6 +223,8 @@ BAD = {
     "grid": (None, ["--grid", "e=1"], "grid: not for the mixture laws"),
     "bounds name": (None, ["--bounds", "A=1:2"], "bounds: unknown parameter 'A'"),
     "holdout too many": (None, ["--holdout", "largest:100"], "leaves 8 runs"),
+    "hstar_at pair": (None, ["--hstar-at", "7e9"], "hstar_at: expected N:D pairs such as"),
+    "hstar_at value": (None, ["--hstar-at", "7e9:-1"], "hstar_at: expected positive finite"),
 }  # fmt: skip
 
 

@@ -71,6 +71,7 @@ from .options import (
     parse_irreducible,
     parse_laws,
     parse_numbers,
+    parse_points,
     parse_scale,
 )
 from .report import check_out_dir, output_payloads, render_html, report_figures, write_outputs
@@ -136,6 +137,7 @@ def fit_law(
     isoflop_width: float = 0.15,
     isoflop_min_runs: int = 5,
     irreducible: str | Mapping[str, float] | None = None,
+    hstar_at: str | Sequence[Sequence[float]] | None = None,
 ) -> Any:
     r"""Fit a law to a user's runs (a CSV path or a DataFrame); ``scalingkit fit``.
 
@@ -188,6 +190,9 @@ def fit_law(
     irreducible : str or mapping, optional
         ``"e_x=1.8,e_y=2.1"`` for ``shifted-power`` (default: each fitted as the E of a Kaplan
         law of N and D, which needs the params and tokens columns).
+    hstar_at : str or sequence of (N, D), optional
+        Mixture laws: the model sizes and token counts (raw counts, ``"7e9:1.4e11,..."``) at
+        which to compute h* (default: the held-out configurations).
 
     Returns
     -------
@@ -210,6 +215,9 @@ def fit_law(
     chosen = parse_budgets(budgets)
     overrides = parse_grid(grid)
     k_holdout = parse_holdout(holdout)
+    points = parse_points(hstar_at, "hstar_at")
+    if points is not None and laws[0] not in MIXTURE_LAWS:
+        raise FitInputError("hstar_at: only for --law mixture-additive or mixture-joint")
     if start_grid not in ("paper", "quick"):
         raise FitInputError(f"start_grid: expected 'paper' or 'quick', got {start_grid!r}")
     nominal = parse_numbers(isoflop_budgets, "isoflop_budgets")
@@ -323,6 +331,7 @@ def _fit_mixture(
         start_grid=opts["start_grid"],
         bounds=opts["bounds"],
         holdout=opts["k_holdout"],
+        hstar_at=opts["points"],
     )
     meta = _meta(table, cols, factors, n0 - len(runs))
     return fit_mixture_runs(runs, weights, law, settings, meta)

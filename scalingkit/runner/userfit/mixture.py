@@ -18,15 +18,19 @@ Hold-out: the top compute budget (``--holdout largest[:K]`` to choose) is left o
 fit, which predicts its loss; the MRE is the mean of :math:`|\hat L - L| / L` over those runs.
 h*: the weights minimising the fitted law's loss on the simplex
 (:func:`scalingkit.fit.simplex.optimal_weights`, mirror descent, eqs. 5.1-5.2, from the uniform
-mixture and three Dirichlet starts), at every distinct (N, D) of the held-out runs (the
-largest-compute configurations; without a hold-out, those of the largest-compute run), with
-percentile intervals over the h* of every bootstrap refit. Under the additive law h* is the
+mixture and three Dirichlet starts), at the (N, D) pairs of ``--hstar-at`` (e.g. the scale you
+plan to train at), else at every distinct (N, D) of the held-out runs (the largest-compute
+configurations; without a hold-out, those of the largest-compute run), with percentile
+intervals over the h* of every bootstrap refit. Each h* is compared with the best mixture
+trained at that (N, D), or, where there is no run, with the trained mixture the law predicts
+best there. Under the additive law h* is the
 same at every (N, D). A domain whose weight is 0 in every run is left out of the law (its
 C_j, γ_j are not identifiable), gets h* = 0, and a warning says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -113,8 +117,7 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
                 f"h* (loss-minimising weights) at N = {p['params']:.3g}, D = {p['tokens']:.3g} "
                 f"(mirror descent {p['status']}, {int(p['n_iter'])} steps): predicted loss "
                 f"{p['loss_at_hstar']:.4f} {interval(p['loss_at_hstar_low'], p['loss_at_hstar_high'])}"
-                f" vs {p['predicted_at_best']:.4f} at the best observed mixture (run "
-                f"{int(p['best_run']) + 1}, observed {p['best_observed']:.4f})"
+                f" vs {_best_text(p)}"
             )
             sub = self.hstar[self.hstar["point"] == p["point"]].set_index("domain")
             lines += [
@@ -228,16 +231,42 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
                 )
             )
         if self.hstar is not None:
+            where = "requested" if self.hstar_points["requested"].all() else "held-out"
             ctx["sections"].append(
                 section(
                     "h*: the loss-minimising domain weights",
-                    self.hstar_points.merge(self.hstar, on="point"),
-                    "Mirror descent on the simplex (Shukor et al. 2025, eqs. 5.1-5.2); "
-                    "intervals: the h* of every bootstrap refit.",
-                    index=False,
+                    text="Mirror descent on the simplex (Shukor et al. 2025, eqs. 5.1-5.2), at "
+                    f"the {where} (N, D); intervals: the h* of every bootstrap refit.",
                 )
             )
+            for _, p in self.hstar_points.iterrows():
+                lo, hi = p["loss_at_hstar_low"], p["loss_at_hstar_high"]
+                band = "" if pd.isna(lo) else f" [{lo:.4g}, {hi:.4g}]"
+                ctx["sections"].append(
+                    section(
+                        f"h* at N = {p['params']:.3g}, D = {p['tokens']:.3g}",
+                        self.hstar[self.hstar["point"] == p["point"]].drop(columns="point"),
+                        f"Predicted loss at h*: {p['loss_at_hstar']:.4f}{band}, against "
+                        f"{_best_text(p)}. Mirror descent {p['status']} in "
+                        f"{int(p['n_iter'])} steps; {int(p['n_draws'])} bootstrap h*.",
+                        index=False,
+                    )
+                )
         return ctx
+
+
+def _best_text(p: Mapping[str, Any]) -> str:
+    """The comparison of an h* point: the best mixture trained there, or (no run at that
+    (N, D)) the trained mixture the law predicts best there."""
+    if p["trained_here"]:
+        return (
+            f"{p['predicted_at_best']:.4f} at the best observed mixture (run "
+            f"{int(p['best_run']) + 1}, observed {p['best_observed']:.4f})"
+        )
+    return (
+        f"{p['predicted_at_best']:.4f} for the best of your trained mixtures (that of run "
+        f"{int(p['best_run']) + 1}) at this N and D, where you have no run"
+    )
 
 
 def _n_mixtures(r: MixtureFitResult) -> int:
@@ -321,23 +350,31 @@ def _hstar(res: FitResult, points: pd.DataFrame, runs: pd.DataFrame, weights, ex
     rows, per_point = [], []
     X = law_inputs(runs, weights)
     pred_all = law.predict(res.theta, X)
+    observed = runs["loss"].to_numpy(float)
     for i, (n_p, n_t) in enumerate(points[["params", "tokens"]].to_numpy()):
         h, loss, n_it, status = optimal_weights([law], [res.theta], n_p, n_t, starts=starts)
         at = np.flatnonzero((runs["params"].to_numpy() == n_p) & (runs["tokens"].to_numpy() == n_t))
-        best = at[np.argmin(runs["loss"].to_numpy()[at])]
+        if at.size:  # the best mixture trained at this (N, D), by its observed loss
+            best = int(at[np.argmin(observed[at])])
+            best_observed, predicted_at_best = observed[best], pred_all[best]
+        else:  # no run here: the trained mixture the law predicts best at this (N, D)
+            here = law.predict(res.theta, law_inputs(runs.assign(params=n_p, tokens=n_t), weights))
+            best = int(np.argmin(here))
+            best_observed, predicted_at_best = np.nan, here[best]
         point = {
             "point": i,
             "params": float(n_p),
             "tokens": float(n_t),
+            "trained_here": bool(at.size),
             "loss_at_hstar": float(loss[0]),
             "loss_at_hstar_low": np.nan,
             "loss_at_hstar_high": np.nan,
             "status": status[0].value,
             "n_iter": int(n_it[0]),
             "n_draws": 0,
-            "best_observed": float(runs["loss"].iloc[best]),
-            "predicted_at_best": float(pred_all[best]),
-            "best_run": int(best),
+            "best_observed": float(best_observed),
+            "predicted_at_best": float(predicted_at_best),
+            "best_run": best,
         }
         lo = hi = np.full(law.k, np.nan)
         if draws is not None and len(draws) >= 2:
@@ -435,9 +472,14 @@ def fit_mixture_runs(
         c = runs["compute"].to_numpy(float)
         top = held if held is not None else c == c.max()
         points = (
-            runs.loc[top, ["params", "tokens"]].drop_duplicates().sort_values(["params", "tokens"])
+            pd.DataFrame(s.hstar_at, columns=["params", "tokens"])
+            if s.hstar_at is not None
+            else runs.loc[top, ["params", "tokens"]]
+            .drop_duplicates()
+            .sort_values(["params", "tokens"])
         )
         out.hstar, out.hstar_points = _hstar(res, points, runs, keep, zero, s.seed)
+        out.hstar_points["requested"] = s.hstar_at is not None
         for _, p in out.hstar_points.iterrows():
             if p["status"] != "converged":
                 diags.append(

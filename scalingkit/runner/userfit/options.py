@@ -37,6 +37,7 @@ __all__ = [
     "parse_irreducible",
     "parse_laws",
     "parse_numbers",
+    "parse_points",
     "parse_scale",
 ]
 
@@ -185,6 +186,30 @@ def parse_numbers(spec: str | Sequence[float] | None, option: str) -> np.ndarray
     if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise FitInputError(f"{option}: expected positive finite FLOP counts, got {spec!r}")
     return np.unique(arr)
+
+
+def parse_points(spec: str | Sequence[Sequence[float]] | None, option: str) -> np.ndarray | None:
+    """``(m, 2)`` model sizes and token counts from ``"7e9:1.4e11,7e10:1.4e12"`` (or a sequence
+    of ``(N, D)`` pairs), in raw counts; None for the default."""
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        return None
+    example = "7e9:1.4e11,7e10:1.4e12"
+    try:
+        items = (
+            [item.split(":") for item in spec.split(",") if item.strip()]
+            if isinstance(spec, str)
+            else [list(p) for p in spec]
+        )
+        arr = np.array([[float(n), float(d)] for n, d in items], dtype=float).reshape(-1, 2)
+    except (TypeError, ValueError):
+        raise FitInputError(
+            f"{option}: expected N:D pairs such as {example}, got {spec!r}"
+        ) from None
+    if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise FitInputError(
+            f"{option}: expected positive finite N:D pairs (raw counts), got {spec!r}"
+        )
+    return arr
 
 
 def parse_budgets(spec: str | Sequence[float] | None) -> np.ndarray | None:

@@ -28,7 +28,8 @@ __all__ = ["SurfaceSettings", "fit_surface"]
 
 @dataclass
 class SurfaceSettings:
-    """Everything a surface fit needs besides the runs (validated by the caller)."""
+    """Everything a surface or mixture fit needs besides the runs (validated by the caller;
+    ``hstar_at``, the (N, D) of h*, is the mixture fit's)."""
 
     objective: Mapping[str, Any] = field(default_factory=dict)
     n_bootstrap: int = 1000
@@ -38,6 +39,7 @@ class SurfaceSettings:
     bounds: Any = None
     budgets: np.ndarray | None = None
     holdout: int | None = None
+    hstar_at: np.ndarray | None = None
 
     def objective_spec(self, preset: LawPreset) -> ObjectiveSpec:
         """The preset's objective with the options the user set
