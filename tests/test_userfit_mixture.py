@@ -80,6 +80,7 @@ def test_additive_fit_recovers_the_law_its_hstar_and_extrapolates() -> None:
     np.testing.assert_allclose(hs["h"], true_hstar(law, theta), atol=0.02)
     assert hs["h"].sum() == pytest.approx(1.0, abs=1e-12)
     assert (hs["ci_low"] <= hs["h"]).all() and (hs["h"] <= hs["ci_high"]).all()
+    assert (hs["se"] > 0).all() and (hs["se"] < hs["ci_high"] - hs["ci_low"]).all()
     assert pts.loss_at_hstar.iloc[0] <= pts.predicted_at_best.iloc[0]
 
 

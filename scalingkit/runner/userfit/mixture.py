@@ -376,24 +376,26 @@ def _hstar(res: FitResult, points: pd.DataFrame, runs: pd.DataFrame, weights, ex
             "predicted_at_best": float(predicted_at_best),
             "best_run": best,
         }
-        lo = hi = np.full(law.k, np.nan)
+        lo = hi = se = np.full(law.k, np.nan)
         if draws is not None and len(draws) >= 2:
             hb, lb, _, sb = optimal_weights([law], [draws], n_p, n_t, starts=starts)
             ok = np.array([x.value == "converged" for x in sb])
             point["n_draws"] = int(ok.sum())
             if ok.sum() >= 2:
                 lo, hi = percentile_interval(hb[ok], LEVEL)
+                se = hb[ok].std(axis=0, ddof=1)
                 point["loss_at_hstar_low"], point["loss_at_hstar_high"] = percentile_interval(
                     lb[ok], LEVEL
                 )
         per_point.append(point)
         est = dict(zip(weights, h[0], strict=True))
-        bounds = {w: (lo[j], hi[j]) for j, w in enumerate(weights)}
+        spread = {w: (se[j], lo[j], hi[j]) for j, w in enumerate(weights)}
         for d in [c for c in runs.columns if c in weights or c in excluded]:
-            lo_d, hi_d = bounds.get(d, (0.0, 0.0))
+            se_d, lo_d, hi_d = spread.get(d, (0.0, 0.0, 0.0))  # an excluded domain: h* = 0
             rows.append(
-                {"point": i, "domain": d, "h": est.get(d, 0.0), "ci_low": lo_d, "ci_high": hi_d}
-            )
+                {"point": i, "domain": d, "h": est.get(d, 0.0), "se": se_d, "ci_low": lo_d,
+                 "ci_high": hi_d}
+            )  # fmt: skip
     return pd.DataFrame(rows), pd.DataFrame(per_point)
 
 
