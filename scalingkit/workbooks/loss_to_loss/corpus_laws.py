@@ -101,6 +101,7 @@ def fit_corpus_laws(
     """
     law = KaplanLaw()
     grid = _fit.get_preset("kaplan").starts(law) if starts is None else np.asarray(starts, float)
+    spec = _fit.ObjectiveSpec(huber_delta=huber_delta, reduction="mean")  # the authors' mean
     rows = []
     for corpus in corpora:
         sub = corpus_runs(runs, corpus, "fit_corpus_laws")
@@ -114,7 +115,6 @@ def fit_corpus_laws(
             extra = dict(fit_kwargs, gtol=gtol, ftol=ftol)
             if n_bootstrap:
                 extra.update(n_bootstrap=n_bootstrap, seed=seed)
-            spec = _fit.ObjectiveSpec(huber_delta=huber_delta, reduction="mean")
             res = _fit.fit_multistart(law, Xk, y[ok], grid, objective=spec, **extra)
             theta = np.asarray(res.theta, dtype=float)
             row = {
