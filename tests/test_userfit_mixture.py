@@ -244,9 +244,11 @@ def test_bad_inputs(case: str, tmp_path: Path, capsys) -> None:
 def test_bounds_merge_into_the_presets_box_and_the_objective_options_apply() -> None:
     df = mixture_runs("additive")[0]
     res = uf.fit_law(df, "mixture-additive", columns=MAP, n_bootstrap=0, start_grid="quick",
-                     bounds=["alpha=0.35:0.5", "C_web=2.5:"], residual="log", reduction="sum")  # fmt: skip
+                     bounds=["alpha=0.35:0.5", "C_web=2.5:", "beta=0.1:"], residual="log",
+                     reduction="sum")  # fmt: skip
     i = res.law.param_names.index
-    assert res.bounds[i("alpha")] == (0.35, 0.5) and res.bounds[i("beta")] == (0.0, 5.0)
+    assert res.bounds[i("alpha")] == (0.35, 0.5) and res.bounds[i("gamma_web")] == (-1.0, 5.0)
+    assert res.bounds[i("beta")] == (0.1, 5.0)  # one side given: the box keeps the other
     assert res.bounds[i("c_web")] == (pytest.approx(np.log(2.5)), None)
     assert res.params["alpha"] == pytest.approx(0.35) and res.params["C_web"] == pytest.approx(2.5)
     assert {d.code for d in res.diagnostics} == {"at_bound"} and res.exit_status == 1

@@ -304,11 +304,16 @@ class _Names:
 
 
 def _bounds(preset: Any, law: Any, spec: Any) -> list[tuple[float | None, float | None]]:
+    """The preset's box with each side the user gave (``alpha=0.1:`` keeps alpha's upper
+    bound) in its place."""
     box = preset.fit_options(law)["bounds"]
     given = parse_bounds(spec, _Names(law))
     if given is None:
         return box
-    return [b if g == (None, None) else g for b, g in zip(box, given, strict=True)]
+    return [
+        (b[0] if g[0] is None else g[0], b[1] if g[1] is None else g[1])
+        for b, g in zip(box, given, strict=True)
+    ]
 
 
 def _fit_one(
