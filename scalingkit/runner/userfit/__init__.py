@@ -33,7 +33,7 @@ file, the column and, for a bad value, the CSV line number (the header is line 1
 
 Modules: :mod:`~.options`, :mod:`~.inputs` (reading and validating the runs), :mod:`~.surface`
 and :mod:`~.result` (:class:`UserFitResult`), :mod:`~.isoflop`, :mod:`~.shifted`,
-:mod:`~.holdout`, :mod:`~.common`, :mod:`~.text` (printed tables),
+:mod:`~.mixture` and :mod:`~.hstar` (the mixture laws and their h*), :mod:`~.holdout`, :mod:`~.common`, :mod:`~.text` (printed tables),
 :mod:`~.report` (``fit.json``, ``fit.nc``, ``report.html``), :mod:`~.figures`. The
 synthetic-data studies of ``notebooks/fit_your_own.ipynb`` live in
 :mod:`scalingkit.workbooks.fit_your_own`.

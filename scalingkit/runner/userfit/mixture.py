@@ -30,7 +30,6 @@ C_j, γ_j are not identifiable), gets h* = 0, and a warning says so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -41,17 +40,15 @@ from ..._io import to_jsonable
 from ..._version import __version__
 from ...data.validate import validation_error
 from ...errors import FitInputError
-from ...fit import Diagnostic, FitResult, fit_multistart, get_preset, percentile_interval
+from ...fit import Diagnostic, FitResult, fit_multistart, get_preset
 from ...fit.diagnostics import WARNING
 from ...fit.mixtures import joint_starts
-from ...fit.simplex import optimal_weights, simplex_starts
 from .common import LEVEL, EngineResultMixin, UserResultMixin, ascii_text
 from .holdout import holdout_split, holdout_summary
+from .hstar import best_mixture_text, hstar_tables, law_inputs
 from .options import parse_bounds
 
 __all__ = ["MixtureFitResult", "fit_mixture_runs"]
-
-N_SIMPLEX_STARTS = 4  # h*: the uniform mixture and three Dirichlet(1) starts
 
 
 @dataclass(repr=False, eq=False)
@@ -117,7 +114,7 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
                 f"h* (loss-minimising weights) at N = {p['params']:.3g}, D = {p['tokens']:.3g} "
                 f"(mirror descent {p['status']}, {int(p['n_iter'])} steps): predicted loss "
                 f"{p['loss_at_hstar']:.4f} {interval(p['loss_at_hstar_low'], p['loss_at_hstar_high'])}"
-                f" vs {_best_text(p)}"
+                f" vs {best_mixture_text(p)}"
             )
             sub = self.hstar[self.hstar["point"] == p["point"]].set_index("domain")
             lines += [
@@ -247,7 +244,7 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
                         f"h* at N = {p['params']:.3g}, D = {p['tokens']:.3g}",
                         self.hstar[self.hstar["point"] == p["point"]].drop(columns="point"),
                         f"Predicted loss at h*: {p['loss_at_hstar']:.4f}{band}, against "
-                        f"{_best_text(p)}. Mirror descent {p['status']} in "
+                        f"{best_mixture_text(p)}. Mirror descent {p['status']} in "
                         f"{int(p['n_iter'])} steps; {int(p['n_draws'])} bootstrap h*.",
                         index=False,
                     )
@@ -255,31 +252,8 @@ class MixtureFitResult(EngineResultMixin, UserResultMixin, FitResult):
         return ctx
 
 
-def _best_text(p: Mapping[str, Any]) -> str:
-    """The comparison of an h* point: the best mixture trained there, or (no run at that
-    (N, D)) the trained mixture the law predicts best there."""
-    if p["trained_here"]:
-        return (
-            f"{p['predicted_at_best']:.4f} at the best observed mixture (run "
-            f"{int(p['best_run']) + 1}, observed {p['best_observed']:.4f})"
-        )
-    return (
-        f"{p['predicted_at_best']:.4f} for the best of your trained mixtures (that of run "
-        f"{int(p['best_run']) + 1}) at this N and D, where you have no run"
-    )
-
-
 def _n_mixtures(r: MixtureFitResult) -> int:
     return int(r.runs[r.domains].drop_duplicates().shape[0])
-
-
-def law_inputs(runs: pd.DataFrame, weights: list[str]) -> dict[str, np.ndarray]:
-    """The law's inputs from validated runs: ``params``, ``tokens`` and the ``weights`` matrix."""
-    return {
-        "params": runs["params"].to_numpy(float),
-        "tokens": runs["tokens"].to_numpy(float),
-        "weights": runs[weights].to_numpy(float),
-    }
 
 
 def _domain_names(weights: list[str], pattern: str) -> list[str]:
@@ -343,65 +317,6 @@ def _fit_one(
         on_failure="return",
     )
     return res, preset, opts["bounds"]
-
-
-def _hstar(res: FitResult, points: pd.DataFrame, runs: pd.DataFrame, weights, excluded, seed):
-    law = res.law
-    starts = simplex_starts(law.k, N_SIMPLEX_STARTS, seed)
-    draws = None
-    if res.bootstrap is not None:
-        th = res.bootstrap.samples
-        draws = th[np.all(np.isfinite(th), axis=1)]
-    rows, per_point = [], []
-    X = law_inputs(runs, weights)
-    pred_all = law.predict(res.theta, X)
-    observed = runs["loss"].to_numpy(float)
-    for i, (n_p, n_t) in enumerate(points[["params", "tokens"]].to_numpy()):
-        h, loss, n_it, status = optimal_weights([law], [res.theta], n_p, n_t, starts=starts)
-        at = np.flatnonzero((runs["params"].to_numpy() == n_p) & (runs["tokens"].to_numpy() == n_t))
-        if at.size:  # the best mixture trained at this (N, D), by its observed loss
-            best = int(at[np.argmin(observed[at])])
-            best_observed, predicted_at_best = observed[best], pred_all[best]
-        else:  # no run here: the trained mixture the law predicts best at this (N, D)
-            here = law.predict(res.theta, law_inputs(runs.assign(params=n_p, tokens=n_t), weights))
-            best = int(np.argmin(here))
-            best_observed, predicted_at_best = np.nan, here[best]
-        point = {
-            "point": i,
-            "params": float(n_p),
-            "tokens": float(n_t),
-            "trained_here": bool(at.size),
-            "loss_at_hstar": float(loss[0]),
-            "loss_at_hstar_low": np.nan,
-            "loss_at_hstar_high": np.nan,
-            "status": status[0].value,
-            "n_iter": int(n_it[0]),
-            "n_draws": 0,
-            "best_observed": float(best_observed),
-            "predicted_at_best": float(predicted_at_best),
-            "best_run": best,
-        }
-        lo = hi = se = np.full(law.k, np.nan)
-        if draws is not None and len(draws) >= 2:
-            hb, lb, _, sb = optimal_weights([law], [draws], n_p, n_t, starts=starts)
-            ok = np.array([x.value == "converged" for x in sb])
-            point["n_draws"] = int(ok.sum())
-            if ok.sum() >= 2:
-                lo, hi = percentile_interval(hb[ok], LEVEL)
-                se = hb[ok].std(axis=0, ddof=1)
-                point["loss_at_hstar_low"], point["loss_at_hstar_high"] = percentile_interval(
-                    lb[ok], LEVEL
-                )
-        per_point.append(point)
-        est = dict(zip(weights, h[0], strict=True))
-        spread = {w: (se[j], lo[j], hi[j]) for j, w in enumerate(weights)}
-        for d in [c for c in runs.columns if c in weights or c in excluded]:
-            se_d, lo_d, hi_d = spread.get(d, (0.0, 0.0, 0.0))  # an excluded domain: h* = 0
-            rows.append(
-                {"point": i, "domain": d, "h": est.get(d, 0.0), "se": se_d, "ci_low": lo_d,
-                 "ci_high": hi_d}
-            )  # fmt: skip
-    return pd.DataFrame(rows), pd.DataFrame(per_point)
 
 
 def _zero_domains(runs: pd.DataFrame, weights: list[str], meta: dict) -> tuple[list, list]:
@@ -485,7 +400,7 @@ def fit_mixture_runs(
             .drop_duplicates()
             .sort_values(["params", "tokens"])
         )
-        out.hstar, out.hstar_points = _hstar(res, points, runs, keep, zero, s.seed)
+        out.hstar, out.hstar_points = hstar_tables(res, points, runs, keep, zero, s.seed)
         out.hstar_points["requested"] = s.hstar_at is not None
         for _, p in out.hstar_points.iterrows():
             if p["status"] != "converged":
