@@ -134,7 +134,6 @@ class UserFitResult(EngineResultMixin, UserResultMixin, FitResult):
                 "n_dropped_highest_loss": self.n_dropped,
                 "bounds": self.bounds,
                 "seed": self.seed,
-                "huber_delta": self.objective_spec.huber_delta,
                 "confidence_level": LEVEL,
                 "data": {
                     "n_runs": len(self.runs),

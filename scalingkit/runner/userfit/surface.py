@@ -43,11 +43,8 @@ class SurfaceSettings:
 
     def objective_spec(self, preset: LawPreset) -> ObjectiveSpec:
         """The preset's objective with the options the user set
-        (:func:`~.options.objective_overrides`) in its place."""
-        try:
-            return replace(preset.objective, **self.objective)
-        except ValueError as exc:
-            raise FitInputError(str(exc)) from None
+        (:func:`~.options.objective_overrides`, which checked them) in its place."""
+        return replace(preset.objective, **self.objective)
 
 
 def _fit_one(
